@@ -1,0 +1,39 @@
+"""The HTTP client of the Calendly source: dlt's RESTClient on dlt's retrying session, paced."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
+from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
+
+from .pacing import PacedAdapter, RateLimitPacer
+
+
+def calendly_client(api_url: str, access_token: str, pacer: RateLimitPacer, *,
+                    max_workers: int, max_attempts: int, timeout: float = 60,
+                    on_send: Callable[[], None] | None = None) -> RESTClient:
+    """A RESTClient whose pages follow `pagination.next_page` (a full URL, as Calendly returns it).
+
+    dlt's `Client` retries 429, 5xx, resets and timeouts with exponential backoff; the paced
+    adapter keeps 429s from happening.
+    """
+    session = Client(
+        raise_for_status=False,
+        request_timeout=timeout,
+        request_max_attempts=max_attempts,
+        request_backoff_factor=0.5,
+        request_max_retry_delay=30,
+    ).session
+    adapter = PacedAdapter(pacer, on_send, pool_connections=2, pool_maxsize=max_workers + 2)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return RESTClient(
+        base_url=api_url.rstrip("/"),
+        auth=BearerTokenAuth(access_token),
+        paginator=JSONLinkPaginator(next_url_path="pagination.next_page"),
+        data_selector="collection",
+        session=session,
+    )

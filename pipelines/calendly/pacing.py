@@ -1,0 +1,99 @@
+"""Pace requests from Calendly's `X-RateLimit-*` headers so a run stays under the limit.
+
+dlt's retry handles a 429 after the fact, with ~15 s of exponential backoff unless the server sends
+`Retry-After` – shorter than Calendly's 60 s window. Instead of bouncing off 429s we keep our own
+count of the window's budget (learned from the headers, decremented before every send) and, once it
+is spent, hold every request until the window resets. The pacer sits in a requests transport adapter,
+under dlt's retrying session, so retries are paced too and all worker threads share one budget.
+(requests/urllib3 have no header-driven pacing; tenacity only waits after failures.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, Mapping
+
+from requests.adapters import HTTPAdapter
+
+_UNKNOWN_WINDOW_POLL = 0.05  # budget spent before any response told us when the new window ends
+
+
+class RateLimitPacer:
+    """Thread-safe budget of requests per rate-limit window, learned from response headers."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self.limit: int | None = None
+        self._remaining: int | None = None  # None until the first response with headers
+        self._window_end: float | None = None  # None: a new window whose end no response gave yet
+        self._in_flight = 0
+        self.waited_seconds = 0.0
+        self.throttled = 0  # 429s received
+
+    def acquire(self) -> None:
+        """Block until this request fits in the window's budget, then take one unit of it."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                if self._window_end is not None and now >= self._window_end and self.limit is not None:
+                    self._remaining, self._window_end = self.limit, None  # the window reset
+                if self._remaining is None or self._remaining > 0:
+                    if self._remaining is not None:
+                        self._remaining -= 1
+                    self._in_flight += 1
+                    return
+                wait = _UNKNOWN_WINDOW_POLL if self._window_end is None else self._window_end - now
+            self.waited_seconds += wait
+            self._sleep(wait)
+
+    def release(self, headers: Mapping[str, str] | None, status: int | None) -> None:
+        """Learn the window from a response's headers (or only free the slot when there was none)."""
+        with self._lock:
+            self._in_flight -= 1
+            try:
+                limit = int(headers["X-RateLimit-Limit"])  # type: ignore[index]
+                remaining = int(headers["X-RateLimit-Remaining"])  # type: ignore[index]
+                reset = float(headers["X-RateLimit-Reset"])  # type: ignore[index]
+            except (KeyError, TypeError, ValueError):
+                return
+            if status == 429:
+                self.throttled += 1
+                remaining = 0
+            # `Reset` is rounded up to whole seconds, so each estimate ends at or after the true end.
+            window_end = self._clock() + reset
+            self.limit = limit
+            if self._remaining is None or (self._window_end is not None and window_end > self._window_end + 1.0):
+                # First response, or the server's window turned over before our estimate did: requests
+                # still in flight were sent but perhaps not counted yet.
+                self._remaining = max(remaining - self._in_flight, 0)
+                self._window_end = window_end
+            else:
+                self._remaining = min(self._remaining, remaining)
+                self._window_end = window_end if self._window_end is None else min(self._window_end, window_end)
+                if status == 429:
+                    self._window_end = max(self._window_end, window_end)
+
+
+class PacedAdapter(HTTPAdapter):
+    """An HTTPAdapter that asks the pacer before each send and feeds it each response."""
+
+    def __init__(self, pacer: RateLimitPacer, on_send: Callable[[], None] | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.pacer = pacer
+        self.on_send = on_send
+
+    def send(self, request, **kwargs):  # type: ignore[override]
+        self.pacer.acquire()
+        if self.on_send:
+            self.on_send()
+        try:
+            response = super().send(request, **kwargs)
+        except Exception:
+            self.pacer.release(None, None)
+            raise
+        self.pacer.release(response.headers, response.status_code)
+        return response

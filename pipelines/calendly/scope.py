@@ -1,0 +1,48 @@
+"""Who the token is: its user, organization and role, which decide the scope of every listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlt.sources.helpers.rest_client import RESTClient
+from requests import HTTPError
+
+from .settings import ADMIN_ROLES, PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_uri: str
+    organization_uri: str
+    role: str | None
+    memberships: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    def listing_params(self) -> dict[str, str]:
+        """Organization-wide listings need an admin or owner; anyone else sees their own."""
+        if self.is_admin:
+            return {"organization": self.organization_uri}
+        return {"user": self.user_uri}
+
+
+def resolve_scope(client: RESTClient) -> Scope:
+    """`/users/me` gives the organization; the organization's memberships give the role (and are
+    the `organization_memberships` table, so they are fetched once)."""
+    me = client.get("/users/me")
+    me.raise_for_status()
+    user = me.json()["resource"]
+    org = user["current_organization"]
+    try:
+        memberships = [m for page in client.paginate(
+            "/organization_memberships", params={"organization": org, "count": PAGE_SIZE}) for m in page]
+    except HTTPError as err:
+        if err.response is None or err.response.status_code != 403:
+            raise
+        memberships = [m for page in client.paginate(
+            "/organization_memberships", params={"user": user["uri"], "count": PAGE_SIZE}) for m in page]
+    role = next((m["role"] for m in memberships if m["user"]["uri"] == user["uri"]), None)
+    return Scope(user_uri=user["uri"], organization_uri=org, role=role, memberships=memberships)

@@ -1,0 +1,148 @@
+"""`calendly-elt`: the command line. Every command exits non-zero with a one-line reason on failure."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+from .config import PROJECT_ROOT, Settings
+from .errors import describe
+from .progress import Progress
+
+
+def _source_options(args: argparse.Namespace) -> dict:
+    options = {
+        "start_date": args.start_date,
+        "lookback_days": args.lookback_days,
+        "no_show_window_days": args.no_show_window_days,
+        "max_workers": args.max_workers,
+    }
+    # Unset options stay unset, so dlt's own config (SOURCES__CALENDLY__...) and defaults apply.
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    from .extract import run_extract
+
+    summary = run_extract(settings, Progress("extract"), **_source_options(args))
+    print(summary.line())
+    for table, rows in sorted(summary.rows_loaded.items()):
+        print(f"  {table}: {rows:,} rows")
+    print(f"warehouse: {settings.warehouse_path}")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    from .sandbox.calendly import CalendlyAccount, CalendlySandbox
+
+    account = CalendlyAccount.generate(seed=args.seed, events=args.events)
+    sandbox = CalendlySandbox(account, host="127.0.0.1", port=args.port, rate_limit=args.rate_limit,
+                              fault_rate=args.fault_rate, latency_ms=args.latency_ms)
+    sandbox.start()
+    print(f"Calendly sandbox: {sandbox.url} ({args.events:,} events, seed {args.seed})")
+    print("Point calendly-elt at it with:")
+    print(f"  export CALENDLY_API_URL={sandbox.url}")
+    print(f"  export CALENDLY_ACCESS_TOKEN={account.tokens['admin']}   # organization owner")
+    print(f"  # a member without admin rights: {account.tokens['member']}")
+    print("Ctrl-C stops it.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """The whole job on the sandbox, into a demo warehouse of its own (never the real one)."""
+    from .extract import run_extract
+    from .sandbox.calendly import CalendlyAccount, CalendlySandbox
+
+    warehouse = Path(args.warehouse).resolve() if args.warehouse else PROJECT_ROOT / "data" / "demo.duckdb"
+    # Each demo generates a new sandbox account, so it starts from an empty demo warehouse.
+    warehouse.unlink(missing_ok=True)
+    shutil.rmtree(warehouse.parent / ".dlt" / warehouse.stem, ignore_errors=True)
+    account = CalendlyAccount.generate(seed=args.seed, events=args.events)
+    with CalendlySandbox(account, host="127.0.0.1", port=0) as sandbox:
+        print(f"demo: Calendly sandbox with {args.events:,} events at {sandbox.url}")
+        demo_settings = replace(settings, calendly_token=account.tokens["admin"],
+                                calendly_api_url=sandbox.url, warehouse_path=warehouse)
+        summary = run_extract(demo_settings, Progress("extract"))
+    print(summary.line())
+    _print_raw_summary(warehouse)
+    print(f"warehouse: {warehouse}  (open it read-only: duckdb -readonly {warehouse})")
+    return 0
+
+
+def _print_raw_summary(warehouse: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in ("event_types", "scheduled_events", "invitees", "organization_memberships",
+                      "routing_forms", "routing_form_submissions"):
+            n = con.execute(f"select count(*) from calendly_raw.{table}").fetchone()[0]
+            print(f"  calendly_raw.{table}: {n:,} rows")
+        rows = con.execute("""
+            select case when no_show__uri is not null then 'no-show'
+                        when status = 'canceled' and rescheduled then 'rescheduled'
+                        when status = 'canceled' then 'canceled' else 'active' end as kind,
+                   count(*)
+            from calendly_raw.invitees group by 1 order by 2 desc""").fetchall()
+        print("  invitees: " + ", ".join(f"{kind} {n:,}" for kind, n in rows))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="calendly-elt", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    extract = sub.add_parser("extract", help="load Calendly into calendly_raw (incremental)")
+    extract.add_argument("--start-date", help="first run only: oldest event start to load (ISO date)")
+    extract.add_argument("--lookback-days", type=float, help="re-list events from last run minus this (default 7)")
+    extract.add_argument("--no-show-window-days", type=float,
+                         help="re-read invitees of events that ended this recently (default 7)")
+    extract.add_argument("--max-workers", type=int, help="concurrent invitee reads at most (default 8)")
+    extract.set_defaults(func=cmd_extract)
+
+    sandbox = sub.add_parser("sandbox", help="serve a generated Calendly account on loopback")
+    sandbox.add_argument("--events", type=int, default=3000)
+    sandbox.add_argument("--seed", type=int, default=7)
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--rate-limit", type=int, default=500, help="requests per minute per token")
+    sandbox.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
+    sandbox.add_argument("--latency-ms", type=float, default=0.0)
+    sandbox.set_defaults(func=cmd_sandbox)
+
+    demo = sub.add_parser("demo", help="run the pipeline on the sandbox and print a summary")
+    demo.add_argument("--events", type=int, default=3000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--warehouse", help="demo warehouse file (default data/demo.duckdb)")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=os.environ.get("CALENDLY_ELT_LOG_LEVEL", "WARNING"), format="%(message)s")
+    settings = Settings.from_env()
+    try:
+        return args.func(args, settings)
+    except KeyboardInterrupt:
+        print(f"calendly-elt {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 – the one place that turns failures into a message
+        reason = describe(exc, settings.calendly_api_url, secrets=[settings.calendly_token])
+        print(f"calendly-elt {args.command}: {reason}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The public configuration (DESIGN.md): environment variables and their defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from .calendly.settings import DEFAULT_API_URL
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse.duckdb"
+
+
+class ConfigError(Exception):
+    """A setting the user has to fix; the message says which."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    calendly_token: str | None
+    calendly_api_url: str
+    warehouse_path: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        warehouse = env.get("WAREHOUSE_PATH")
+        return cls(
+            calendly_token=env.get("CALENDLY_ACCESS_TOKEN") or None,
+            calendly_api_url=(env.get("CALENDLY_API_URL") or DEFAULT_API_URL).rstrip("/"),
+            # Not relative to the working directory: `calendly-elt` run from anywhere finds one warehouse.
+            warehouse_path=Path(warehouse).expanduser().resolve() if warehouse else DEFAULT_WAREHOUSE,
+        )
+
+    def require_calendly_token(self) -> str:
+        if not self.calendly_token:
+            raise ConfigError(
+                "CALENDLY_ACCESS_TOKEN is not set: create a personal access token in Calendly "
+                "(Integrations → API & Webhooks) and export it")
+        return self.calendly_token

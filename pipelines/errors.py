@@ -1,0 +1,81 @@
+"""Turn any failure of a stage into one line that says what to fix, with no secret in it."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable, Iterator
+from urllib.parse import urlsplit
+
+import requests
+
+from .config import ConfigError
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, what dlt wrapped in it (`PipelineStepFailed.exception`) and its causes."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo += [getattr(e, "exception", None), e.__cause__, e.__context__]
+
+
+def _first(exc: BaseException, kinds: tuple[type, ...]) -> BaseException | None:
+    return next((e for e in _chain(exc) if isinstance(e, kinds)), None)
+
+
+def _calendly_message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+        return f"{body.get('title', '')}: {body.get('message', '')}".strip(": ")
+    except ValueError:
+        return response.reason or ""
+
+
+def describe(exc: BaseException, api_url: str = "", secrets: Iterable[str | None] = ()) -> str:
+    """One line for the user. Secrets are masked even if some library put them in a message."""
+    return _mask(_describe(exc, api_url), secrets)
+
+
+def _describe(exc: BaseException, api_url: str) -> str:
+    if (config := _first(exc, (ConfigError,))) is not None:
+        return str(config)
+    if (http := _first(exc, (requests.HTTPError,))) is not None and http.response is not None:
+        response = http.response
+        path = urlsplit(response.url).path or "/"
+        detail = _calendly_message(response)
+        status = response.status_code
+        if status == 401:
+            return (f"Calendly rejected the access token (401 {detail}): set CALENDLY_ACCESS_TOKEN to a "
+                    "valid personal access token or OAuth access token")
+        if status == 403:
+            return (f"the token may not read {path} (403 {detail}): use a token of an organization owner "
+                    "or admin, or one whose user has access")
+        if status == 404:
+            return (f"{api_url or 'the API'} answered 404 for {path}: check CALENDLY_API_URL "
+                    f"(Calendly's is https://api.calendly.com)")
+        if status == 429:
+            return f"Calendly kept rate-limiting {path} (429) after every retry: try again in a minute"
+        if status >= 500:
+            return f"Calendly kept failing on {path} (HTTP {status}) after every retry: try again later"
+        return f"Calendly refused {path} (HTTP {status} {detail})"
+    if (conn := _first(exc, (requests.ConnectionError, requests.Timeout))) is not None:
+        return (f"could not reach {api_url or 'the API'} ({type(conn).__name__}) after every retry: check "
+                "CALENDLY_API_URL and the network")
+    if (bad := _first(exc, (json.JSONDecodeError, requests.JSONDecodeError))) is not None:
+        return f"the API returned a page that is not valid JSON ({bad}); nothing from this run was loaded"
+    if (key := _first(exc, (KeyError, TypeError))) is not None:
+        return f"the API returned a page of an unexpected shape ({type(key).__name__}: {key}); nothing from this run was loaded"
+    root = list(_chain(exc))[-1]
+    return f"{type(root).__name__}: {root}".splitlines()[0]
+
+
+def _mask(text: str, secrets: Iterable[str | None]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text

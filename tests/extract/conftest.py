@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import Settings
+from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "warehouse.duckdb"
+
+
+def settings_for(account: CalendlyAccount, sandbox: CalendlySandbox, warehouse: Path,
+                 role: str = "admin") -> Settings:
+    return Settings(calendly_token=account.tokens[role], calendly_api_url=sandbox.url, warehouse_path=warehouse)
+
+
+@pytest.fixture(scope="module")
+def account_3000() -> CalendlyAccount:
+    return CalendlyAccount.generate(seed=11, events=3000, now=NOW)

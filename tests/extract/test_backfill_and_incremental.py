@@ -1,0 +1,52 @@
+"""Backfill of a 3,000-event account, then incremental runs: exact contents, and API cost that follows
+what changed rather than the size of history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from pipelines.extract import run_extract
+from pipelines.sandbox.calendly import CalendlySandbox
+
+from .conftest import settings_for
+from .truth import differences
+
+
+def _ended_within(truth: dict, days: float, now: datetime) -> int:
+    lo = now - timedelta(days=days)
+    ends = (datetime.fromisoformat(e["end_time"].replace("Z", "+00:00")) for e in truth["scheduled_events"])
+    return sum(lo <= end <= now for end in ends)
+
+
+def test_backfill_then_incremental_runs_are_exact_and_cheap(account_3000, warehouse):
+    account = account_3000
+    with CalendlySandbox(account, rate_limit=0) as sandbox:
+        settings = settings_for(account, sandbox, warehouse)
+
+        first = run_extract(settings)
+        assert differences(warehouse, account.truth()) == []
+        events = len(account.truth()["scheduled_events"])
+        assert sandbox.stats()["by_route"]["invitees"] == events  # every event read once, none twice
+        assert first.rows_loaded["invitees"] == len(account.truth()["invitees"])
+
+        # Unchanged account: invitees are re-read only for events inside the no-show window.
+        sandbox.reset_stats()
+        before = datetime.now(timezone.utc)
+        second = run_extract(settings)
+        after = datetime.now(timezone.utc)
+        reads = sandbox.stats()["by_route"]["invitees"]
+        truth = account.truth()
+        assert _ended_within(truth, 7, before) - 2 <= reads <= _ended_within(truth, 7, after) + 2
+        assert reads > 0  # the window holds events, or this test shows nothing
+        assert second.rows_loaded.get("routing_form_submissions", 0) == 0
+        assert differences(warehouse, truth) == []
+
+        # The account changes between runs: everything is caught, for a cost near what changed.
+        changes = account.apply_random_changes(seed=5, cancels=20, reschedules=10, no_shows=10, new_bookings=30)
+        assert len(changes["canceled"]) == 20 and len(changes["no_shows"]) == 10
+        sandbox.reset_stats()
+        run_extract(settings)
+        truth = account.truth()
+        assert differences(warehouse, truth) == []
+        changed_events = 20 + 2 * 10 + 30
+        assert sandbox.stats()["by_route"]["invitees"] <= _ended_within(truth, 7, datetime.now(timezone.utc)) + changed_events + 2

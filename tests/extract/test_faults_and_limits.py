@@ -1,0 +1,22 @@
+"""A flaky, rate-limited API: retries and pacing still give exact contents, without a single 429."""
+
+from __future__ import annotations
+
+from pipelines.extract import run_extract
+from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+
+from .conftest import NOW, settings_for
+from .truth import differences
+
+
+def test_ten_percent_faults_and_300_per_minute_end_exact(warehouse):
+    account = CalendlyAccount.generate(seed=21, events=320, now=NOW)
+    with CalendlySandbox(account, rate_limit=300, rate_window_seconds=60, fault_rate=0.10,
+                         fault_seed=3) as sandbox:
+        run_extract(settings_for(account, sandbox, warehouse), max_attempts=10)
+        stats = sandbox.stats()
+    assert differences(warehouse, account.truth()) == []
+    faults = sum(n for status, n in stats["by_status"].items() if int(status) >= 500) + stats["resets"]
+    assert faults > 10  # faults were injected and survived
+    assert stats["requests"] > 300  # more than one window's budget was needed
+    assert stats["by_status"].get(429, 0) == 0
