@@ -185,21 +185,45 @@ def routing_forms(client: RESTClient, scope: Scope) -> Iterator[list[dict]]:
 def routing_form_submissions(forms: list[dict], client: RESTClient) -> Iterator[list[dict]]:
     """Submissions never change once made: read each form newest first and stop at the newest one
     already loaded. The cursor is kept per form (a `dlt.sources.incremental` cursor is one per
-    resource, and its `row_order` early stop applies to the resource, not to one form's listing)."""
-    cursors: dict = dlt.current.resource_state().setdefault("created_at_by_form", {})
+    resource, and its `row_order` early stop applies to the resource, not to one form's listing).
+    Like dlt's own cursors it remembers which rows sit exactly on it, so none is loaded twice."""
+    cursors: dict = dlt.current.resource_state().setdefault("cursor_by_form", {})
     for form in forms:
         form_id = uuid_from_uri(form["uri"])
-        seen_up_to = cursors.get(form_id)
-        newest = seen_up_to
+        cursor = SubmissionCursor(cursors.get(form_id))
         params = {"form": form["uri"], "count": PAGE_SIZE, "sort": "created_at:desc"}
         for page in client.paginate("/routing_form_submissions", params=params):
-            fresh = [s for s in page if seen_up_to is None or parse_time(s["created_at"]) >= parse_time(seen_up_to)]
+            fresh = [s for s in page if cursor.is_new(s)]
             if fresh:
-                latest = max(fresh, key=lambda s: parse_time(s["created_at"]))["created_at"]
-                if newest is None or parse_time(latest) > parse_time(newest):
-                    newest = latest
                 yield fresh
             if len(fresh) < len(page):
-                break  # the rest is older than what we hold
-        if newest:
-            cursors[form_id] = newest
+                break  # sorted newest first: the rest is already loaded
+        if cursor.advanced:
+            cursors[form_id] = cursor.state()
+
+
+class SubmissionCursor:
+    """Newest `created_at` loaded, and the uris loaded at exactly that instant."""
+
+    def __init__(self, state: Optional[dict]) -> None:
+        self.at = parse_time(state["created_at"]) if state else None
+        self.uris_at = set(state["uris"]) if state else set()
+        self._new_at: Optional[datetime] = None
+        self._new_uris: set[str] = set()
+        self.advanced = False
+
+    def is_new(self, submission: dict) -> bool:
+        at = parse_time(submission["created_at"])
+        new = self.at is None or at > self.at or (at == self.at and submission["uri"] not in self.uris_at)
+        if new:
+            self.advanced = True
+            if self._new_at is None or at > self._new_at:
+                self._new_at, self._new_uris = at, {submission["uri"]}
+            elif at == self._new_at:
+                self._new_uris.add(submission["uri"])
+        return new
+
+    def state(self) -> dict:
+        assert self._new_at is not None
+        uris = self._new_uris | (self.uris_at if self._new_at == self.at else set())
+        return {"created_at": format_time(self._new_at), "uris": sorted(uris)}

@@ -27,7 +27,8 @@ def calendly_client(api_url: str, access_token: str, pacer: RateLimitPacer, *,
         request_backoff_factor=0.5,
         request_max_retry_delay=30,
     ).session
-    adapter = PacedAdapter(pacer, on_send, pool_connections=2, pool_maxsize=max_workers + 2)
+    # One pooled keep-alive connection per thread that may call at once (workers + listing threads).
+    adapter = PacedAdapter(pacer, on_send, pool_connections=2, pool_maxsize=2 * max_workers + 4)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return RESTClient(

@@ -1,0 +1,6 @@
+"""A deterministic local stand-in for the Calendly API v2 (the "sandbox")."""
+
+from .account import CalendlyAccount
+from .server import CalendlySandbox
+
+__all__ = ["CalendlyAccount", "CalendlySandbox"]

@@ -1,0 +1,485 @@
+"""The generated Calendly account: its resources, the indexes the server pages over, the
+mutations that change it the way Calendly does, and the ground truth.
+
+Resources are stored exactly as the API serves them; the server only selects and pages.
+Every read and write goes through ``account.lock`` so mutations can run while serving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import gc
+import json
+import random
+import threading
+from bisect import bisect_left, bisect_right, insort
+from datetime import datetime, timedelta, timezone
+
+from . import generate as g
+
+
+def _naive_utc(value) -> datetime:
+    """datetime (aware or naive-UTC) or ISO-8601 string -> naive UTC datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """Building hundreds of thousands of small containers triggers the cyclic GC over and over
+    (it rescans everything allocated so far); nothing here creates cycles, so pause it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _uuid_of(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def keyset_page(keys, get, *, desc=False, cursor=None, count=20, pred=None, lo=0, hi=None):
+    """One page of a list kept as ascending unique key tuples, by keyset (not offset), so
+    pages stay consistent while mutations insert rows.
+
+    ``cursor`` is None (first page), ("after", key) (next page: continue past ``key`` in
+    listing order) or ("before", key) (previous page). ``lo``/``hi`` bound the index range
+    (bisected from min/max filters); ``pred`` filters items. Cost is proportional to the rows
+    looked at, not to the list length. Returns (items, has_prev, has_next).
+    """
+    hi = len(keys) if hi is None else hi
+    ok = pred or (lambda _item: True)
+
+    def fwd(i):  # indices from i onwards in listing order
+        return range(max(i, lo), hi) if not desc else range(min(i, hi - 1), lo - 1, -1)
+
+    def back(i):  # indices from i backwards in listing order
+        return range(min(i, hi - 1), lo - 1, -1) if not desc else range(max(i, lo), hi)
+
+    def after(key):
+        return bisect_right(keys, key) if not desc else bisect_left(keys, key) - 1
+
+    def before(key):
+        return bisect_left(keys, key) - 1 if not desc else bisect_right(keys, key)
+
+    def take(indices, limit):
+        out = []
+        for i in indices:
+            item = get(keys[i])
+            if ok(item):
+                out.append((keys[i], item))
+                if len(out) == limit:
+                    break
+        return out
+
+    if cursor is None:
+        got = take(fwd(lo if not desc else hi - 1), count + 1)
+        has_prev, has_next, got = False, len(got) > count, got[:count]
+    elif cursor[0] == "after":
+        got = take(fwd(after(cursor[1])), count + 1)
+        has_next, got = len(got) > count, got[:count]
+        has_prev = bool(got) and bool(take(back(before(got[0][0])), 1))
+    else:
+        got = take(back(before(cursor[1])), count + 1)
+        has_prev, got = len(got) > count, got[:count][::-1]
+        has_next = bool(got) and bool(take(fwd(after(got[-1][0])), 1))
+    return got, has_prev, has_next
+
+
+class CalendlyAccount:
+    """One organisation's Calendly data. Build it with :meth:`generate`.
+
+    Public attributes: ``base_uri``, ``organization_uri``, ``now`` (aware UTC reference of the
+    history), ``tokens`` ({"admin": owner's token, "member": token of a host with role
+    'user'}), ``tokens_by_user`` ({user uri: token} for every host), ``users`` ({"owner",
+    "admin", "member", "member2", ...: User resource}; no "admin" when hosts == 2) and ``lock``.
+    """
+
+    base_uri = g.BASE_URI
+
+    def __init__(self, data: dict, *, seed: int, now: datetime, future_days: int):
+        self.lock = threading.RLock()
+        self.seed = seed
+        self.now = now.replace(tzinfo=timezone.utc)
+        self._now = now  # naive UTC, the reference for "future" and the no-show window
+        self._future_days = future_days
+        self._last_stamp = now
+        self._rng = random.Random(seed * 1_000_003 + 17)  # ids/choices of direct mutation calls
+        self.organization_uri = data["org_uri"]
+        users, roles, tokens = data["users"], data["roles"], data["tokens"]
+        self._users = {_uuid_of(u["uri"]): u for u in users}
+        self._role = {u["uri"]: r for u, r in zip(users, roles)}
+        self._token_user = {t: u for t, u in zip(tokens, users)}
+        self.tokens_by_user = {u["uri"]: t for u, t in zip(users, tokens)}
+        self.tokens = {"admin": tokens[0], "member": tokens[data["member_i"]]}
+        self.users = {"owner": users[0]}
+        if data["admin_i"]:
+            self.users["admin"] = users[data["admin_i"]]
+        n = 0
+        for u, r in zip(users, roles):
+            if r == "user":
+                n += 1
+                self.users["member" if n == 1 else f"member{n}"] = u
+        self._memberships = data["memberships"]
+        self._membership_keys = sorted((m["created_at"], _uuid_of(m["uri"])) for m in self._memberships)
+        self._memberships_by_uuid = {_uuid_of(m["uri"]): m for m in self._memberships}
+        self._event_types = {_uuid_of(t["uri"]): t for t in data["event_types"]}
+        self._type_meta = {m["uuid"]: m for m in data["tmeta"].values()}
+        self._type_keys = sorted((t["name"], u) for u, t in self._event_types.items())
+        self._persons = data["persons"]
+        self._person_by_email = {p["email"]: p for p in self._persons}
+        self._taken = set(self._person_by_email)
+        # scheduled events sorted by start_time (keys are (start_time, uuid)), invitees per event
+        self._events, self._invitees_by_event, self._invitees = {}, {}, {}
+        self._email_events: dict[str, dict] = {}
+        self._no_shows = {}
+        for ev in data["events"]:
+            eu = _uuid_of(ev["uri"])
+            self._events[eu] = ev
+            self._invitees_by_event[eu] = []
+            for inv in data["invitees"][eu]:
+                self._index_invitee(eu, inv)
+        self._event_keys = sorted((e["start_time"], u) for u, e in self._events.items())
+        self._forms = {_uuid_of(f["uri"]): f for f in data["forms"]}
+        self._form_keys = sorted((f["created_at"], u) for u, f in self._forms.items())
+        self._subs = {_uuid_of(s["uri"]): s for s in data["submissions"]}
+        self._sub_keys = sorted((s["created_at"], u) for u, s in self._subs.items())
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def generate(cls, seed: int = 7, events: int = 3000, now: datetime | None = None,
+                 past_days: int = 365, future_days: int = 90, hosts: int = 5,
+                 routing_forms: int = 2) -> "CalendlyAccount":
+        """Same seed and same ``now`` give an identical account (``truth()`` compares equal)."""
+        if now is None:
+            now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = _naive_utc(now)
+        with _no_gc():
+            data = g.generate(seed, events, now, past_days, future_days, hosts, routing_forms)
+            return cls(data, seed=seed, now=now, future_days=future_days)
+
+    def _index_invitee(self, event_uuid: str, inv: dict) -> None:
+        self._invitees_by_event[event_uuid].append(inv)
+        self._invitees[_uuid_of(inv["uri"])] = (event_uuid, inv)
+        self._email_events.setdefault(inv["email"].lower(), {})[event_uuid] = None
+        if inv["no_show"]:
+            self._no_shows[_uuid_of(inv["no_show"]["uri"])] = inv
+
+    # ------------------------------------------------------------------ lookups (server side)
+    def user_for_token(self, token: str | None) -> dict | None:
+        return self._token_user.get(token) if token else None
+
+    def role_of(self, user_uri: str) -> str | None:
+        return self._role.get(user_uri)
+
+    def user(self, uuid: str) -> dict | None:
+        return self._users.get(uuid)
+
+    def event(self, uuid: str) -> dict | None:
+        return self._events.get(uuid)
+
+    def event_hosts(self, event: dict) -> list:
+        return [m["user"] for m in event["event_memberships"]]
+
+    def invitees_of(self, event_uuid: str) -> list:
+        return self._invitees_by_event.get(event_uuid, [])
+
+    def invitee(self, uuid: str) -> tuple | None:
+        """(event uuid, invitee) or None."""
+        return self._invitees.get(uuid)
+
+    def no_show(self, uuid: str) -> dict | None:
+        inv = self._no_shows.get(uuid)
+        if inv is None or not inv["no_show"] or _uuid_of(inv["no_show"]["uri"]) != uuid:
+            return None
+        return {"uri": inv["no_show"]["uri"], "invitee": inv["uri"], "created_at": inv["no_show"]["created_at"]}
+
+    def event_keys(self) -> list:
+        return self._event_keys
+
+    def event_keys_for_email(self, email: str) -> list:
+        return sorted((self._events[u]["start_time"], u) for u in self._email_events.get(email.lower(), ()))
+
+    def event_type(self, uuid: str) -> dict | None:
+        return self._event_types.get(uuid)
+
+    def event_type_keys(self) -> list:
+        return self._type_keys
+
+    def event_type_hosts(self, uuid: str) -> list:
+        return self._type_meta[uuid]["hosts"]
+
+    def membership(self, uuid: str) -> dict | None:
+        return self._memberships_by_uuid.get(uuid)
+
+    def membership_keys(self) -> list:
+        return self._membership_keys
+
+    def form(self, uuid: str) -> dict | None:
+        return self._forms.get(uuid)
+
+    def form_keys(self) -> list:
+        return self._form_keys
+
+    def submission(self, uuid: str) -> dict | None:
+        return self._subs.get(uuid)
+
+    def submission_keys(self) -> list:
+        return self._sub_keys
+
+    # ------------------------------------------------------------------ ground truth
+    def truth(self) -> dict:
+        """Every table as the API serves it (deep copies via a JSON round trip, i.e. exactly
+        the bytes a client would decode): events by start_time, invitees per event by
+        created_at, event types by name, the rest by created_at."""
+        with self.lock:
+            data = {
+                "event_types": [self._event_types[u] for _, u in self._type_keys],
+                "scheduled_events": [self._events[u] for _, u in self._event_keys],
+                "invitees": [i for _, u in self._event_keys for i in self._invitees_by_event[u]],
+                "organization_memberships": [self._memberships_by_uuid[u] for _, u in self._membership_keys],
+                "routing_forms": [self._forms[u] for _, u in self._form_keys],
+                "routing_form_submissions": [self._subs[u] for _, u in self._sub_keys],
+            }
+            blob = json.dumps(data)
+        with _no_gc():
+            return json.loads(blob)
+
+    # ------------------------------------------------------------------ mutations
+    def _stamp(self) -> datetime:
+        """Real UTC time, but strictly later than the history and than the previous mutation."""
+        t = datetime.now(timezone.utc).replace(tzinfo=None)
+        t = max(t, self._now + timedelta(seconds=1), self._last_stamp + timedelta(microseconds=1))
+        self._last_stamp = t
+        return t
+
+    def _active_invitee(self, invitee_uri: str) -> tuple:
+        found = self._invitees.get(_uuid_of(invitee_uri))
+        if found is None or found[1]["uri"] != invitee_uri:
+            raise KeyError(f"unknown invitee {invitee_uri}")
+        if found[1]["status"] != "active":
+            raise ValueError(f"invitee is already canceled: {invitee_uri}")
+        return found
+
+    def _cancel(self, event_uuid, inv, canceler_type, reason, at, new_invitee=None):
+        if canceler_type not in ("host", "invitee"):
+            raise ValueError("canceler_type must be 'host' or 'invitee'")
+        ev = self._events[event_uuid]
+        cancellation = {"canceled_by": inv["name"] if canceler_type == "invitee"
+                        else ev["event_memberships"][0]["user_name"],
+                        "canceler_type": canceler_type, "reason": reason, "created_at": at}
+        inv.update(status="canceled", cancellation=cancellation, updated_at=at)
+        if new_invitee:
+            inv.update(rescheduled=True, new_invitee=new_invitee)
+        ev["invitees_counter"]["active"] -= 1
+        ev["updated_at"] = at
+        if ev["invitees_counter"]["active"] == 0:  # nobody left: the event itself is canceled
+            ev["status"] = "canceled"
+            ev["cancellation"] = dict(cancellation)
+
+    def cancel_invitee(self, invitee_uri: str, canceler_type: str = "invitee", reason: str | None = None) -> None:
+        with self.lock:
+            event_uuid, inv = self._active_invitee(invitee_uri)
+            self._cancel(event_uuid, inv, canceler_type, reason, g.ts(self._stamp()))
+
+    def _new_event(self, rng, type_uuid, start: datetime, hosts: list, at: str) -> dict:
+        meta = self._type_meta[type_uuid]
+        d = meta["def"]
+        eu = g.new_uuid(rng)
+        users = list(self._users.values())
+        ev = {
+            "uri": f"{self.base_uri}/scheduled_events/{eu}", "name": d["name"], "status": "active",
+            "start_time": g.ts(start), "end_time": g.ts(start + timedelta(minutes=d["duration"])),
+            "event_type": meta["uri"], "location": None,
+            "invitees_counter": {"total": 0, "active": 0, "limit": d["limit"]},
+            "created_at": at, "updated_at": at,
+            "event_memberships": [{"user": h, "user_email": g.users_email(users, h),
+                                   "user_name": g.users_name(users, h)} for h in hosts],
+            "event_guests": [], "calendar_event": g.calendar_event(rng),
+        }
+        self._events[eu] = ev
+        self._invitees_by_event[eu] = []
+        insort(self._event_keys, (ev["start_time"], eu))
+        return ev
+
+    def _attach(self, rng, ev: dict, fields: dict, at: str) -> dict:
+        """A new active invitee on ``ev`` (counter and updated_at follow)."""
+        iu = g.new_uuid(rng)
+        inv = {"uri": f"{ev['uri']}/invitees/{iu}", "email": fields["email"],
+               "first_name": fields["first_name"], "last_name": fields["last_name"], "name": fields["name"],
+               "status": "active", "questions_and_answers": copy.deepcopy(fields["questions_and_answers"]),
+               "timezone": fields["timezone"], "event": ev["uri"], "created_at": at, "updated_at": at,
+               "tracking": dict(fields["tracking"]), "text_reminder_number": fields["text_reminder_number"],
+               "rescheduled": False, "old_invitee": fields.get("old_invitee"), "new_invitee": None,
+               "cancel_url": f"{g.WEB}/cancellations/{iu}", "reschedule_url": f"{g.WEB}/reschedulings/{iu}",
+               "routing_form_submission": None, "payment": None, "no_show": None, "reconfirmation": None}
+        if ev["location"] is None:
+            d = self._type_meta[_uuid_of(ev["event_type"])]["def"]
+            ev["location"] = g.location(rng, d["location"], fields.get("phone"))
+        ev["invitees_counter"]["total"] += 1
+        ev["invitees_counter"]["active"] += 1
+        ev["updated_at"] = at
+        self._index_invitee(_uuid_of(ev["uri"]), inv)
+        return inv
+
+    def _joinable(self, type_uuid: str, start: str | None, after: str) -> list:
+        """Active events of a group type with room, at ``start`` (or any start after ``after``)."""
+        if self._type_meta[type_uuid]["def"]["kind"] != "group":
+            return []
+        lo = bisect_left(self._event_keys, (start,)) if start else bisect_right(self._event_keys, (after, "~"))
+        hi = bisect_right(self._event_keys, (start, "~")) if start else len(self._event_keys)
+        out = []
+        for _, eu in self._event_keys[lo:hi]:
+            ev = self._events[eu]
+            c = ev["invitees_counter"]
+            if ev["status"] == "active" and _uuid_of(ev["event_type"]) == type_uuid and c["active"] < c["limit"]:
+                out.append(ev)
+        return out
+
+    def _reschedule(self, rng, invitee_uri: str, new_start) -> str:
+        event_uuid, old = self._active_invitee(invitee_uri)
+        old_ev = self._events[event_uuid]
+        type_uuid = _uuid_of(old_ev["event_type"])
+        start = _naive_utc(new_start)
+        at = g.ts(self._stamp())
+        joinable = self._joinable(type_uuid, g.ts(start), at)
+        ev = joinable[0] if joinable else self._new_event(rng, type_uuid, start, self.event_hosts(old_ev), at)
+        new = self._attach(rng, ev, dict(old, old_invitee=old["uri"]), at)
+        self._cancel(event_uuid, old, "invitee", None, at, new_invitee=new["uri"])
+        return new["uri"]
+
+    def reschedule_invitee(self, invitee_uri: str, new_start) -> str:
+        """Move a booking: the old invitee is canceled (rescheduled=true, new_invitee set), a new
+        invitee with the same answers books the same event type at ``new_start`` (joining an
+        existing group event at that time when there is one). Returns the new invitee uri."""
+        with self.lock:
+            return self._reschedule(self._rng, invitee_uri, new_start)
+
+    def mark_no_show(self, invitee_uri: str) -> str:
+        """Calendly records the no-show on the invitee only; the event is not touched."""
+        with self.lock:
+            _, inv = self._active_invitee(invitee_uri)
+            return self._mark(self._rng, inv)
+
+    def _mark(self, rng, inv: dict) -> str:
+        if inv["no_show"]:
+            raise ValueError(f"already marked as no-show: {inv['uri']}")
+        at = g.ts(self._stamp())
+        inv["no_show"] = {"uri": f"{self.base_uri}/invitee_no_shows/{g.new_uuid(rng)}", "created_at": at}
+        inv["updated_at"] = at
+        self._no_shows[_uuid_of(inv["no_show"]["uri"])] = inv
+        return inv["no_show"]["uri"]
+
+    def unmark_no_show(self, invitee_uri: str) -> None:
+        with self.lock:
+            found = self._invitees.get(_uuid_of(invitee_uri))
+            if found is None or not found[1]["no_show"]:
+                raise ValueError(f"not marked as no-show: {invitee_uri}")
+            inv = found[1]
+            del self._no_shows[_uuid_of(inv["no_show"]["uri"])]
+            inv["no_show"] = None
+            inv["updated_at"] = g.ts(self._stamp())
+
+    def _add_booking(self, rng, event_type_uri=None, start_time=None, email=None) -> str:
+        if event_type_uri is None:
+            live = [m for m in self._type_meta.values() if m["def"].get("active", True)]
+            meta = rng.choices(live, [m["def"]["weight"] for m in live])[0]
+        else:
+            meta = self._type_meta.get(_uuid_of(event_type_uri))
+            if meta is None or meta["uri"] != event_type_uri:
+                raise KeyError(f"unknown event type {event_type_uri}")
+            if not meta["def"].get("active", True):
+                raise ValueError("cannot book an inactive event type")
+        d = meta["def"]
+        if email is not None:
+            person = self._person_by_email.get(email.lower())
+            if person is None:
+                local = email.split("@")[0]
+                parts = [p.capitalize() for p in local.replace("_", ".").split(".") if p] or ["Guest"]
+                person = dict(g.make_person(rng, self._taken), first=parts[0],
+                              last=" ".join(parts[1:]) or "Guest", email=email.lower(), alt_email=None)
+                self._persons.append(person)
+                self._person_by_email[person["email"]] = person
+        elif rng.random() < 0.5:  # a returning booker
+            person = self._persons[rng.randrange(len(self._persons))]
+            email = person["email"]
+        else:
+            person = g.make_person(rng, self._taken)
+            self._persons.append(person)
+            self._person_by_email[person["email"]] = person
+            email = person["email"]
+        stamp = self._stamp()
+        at = g.ts(stamp)
+        if start_time is not None:
+            start = _naive_utc(start_time)
+            joinable = self._joinable(meta["uuid"], g.ts(start), at)
+            ev = joinable[0] if joinable else None
+        else:  # the future as seen from both the history and the wall clock
+            ref = max(stamp, self._now)
+            joinable = self._joinable(meta["uuid"], None, g.ts(ref))
+            ev = joinable[rng.randrange(len(joinable))] if joinable else None
+            lo = ref + timedelta(hours=1)
+            start = g.slot_time(rng, lo, lo + timedelta(days=max(self._future_days, 7)),
+                                timedelta(minutes=d["duration"]))
+        if ev is None:
+            hosts = [rng.choice(meta["hosts"])] if d["pooling"] == "round_robin" else list(meta["hosts"])
+            ev = self._new_event(rng, meta["uuid"], start, hosts, at)
+        fields = {"email": email, "first_name": person["first"] if d["split"] else None,
+                  "last_name": person["last"] if d["split"] else None,
+                  "name": f"{person['first']} {person['last']}",
+                  "questions_and_answers": g.answers(rng, d["questions"], person),
+                  "timezone": person["timezone"], "tracking": g.tracking(rng),
+                  "text_reminder_number": person["phone"] if person["sms"] else None, "phone": person["phone"]}
+        return self._attach(rng, ev, fields, at)["uri"]
+
+    def add_booking(self, event_type_uri: str | None = None, start_time=None, email: str | None = None) -> str:
+        """A new booking (future by default): a new event, or a new invitee on an existing
+        group event with room (whose counter and updated_at change). Returns the invitee uri."""
+        with self.lock:
+            return self._add_booking(self._rng, event_type_uri, start_time, email)
+
+    def apply_random_changes(self, seed: int, cancels: int = 20, reschedules: int = 10,
+                             no_shows: int = 10, new_bookings: int = 30) -> dict:
+        """A day's worth of activity. "Future" and the 7-day no-show window are relative to the
+        account's ``now``; which rows change depends only on ``seed`` and the account state."""
+        rng = random.Random(seed)
+        with self.lock:
+            now_s = g.ts(self._now)
+            window_s = g.ts(self._now - g.NO_SHOW_WINDOW)
+            future, recent = [], []
+            for start, eu in self._event_keys:
+                ev = self._events[eu]
+                if ev["status"] != "active":
+                    continue
+                if start > now_s:
+                    future += [i["uri"] for i in self._invitees_by_event[eu] if i["status"] == "active"]
+                elif window_s <= ev["end_time"] <= now_s:
+                    recent += [i["uri"] for i in self._invitees_by_event[eu]
+                               if i["status"] == "active" and not i["no_show"]]
+            picked = rng.sample(future, min(len(future), cancels + reschedules))
+            out = {"canceled": [], "rescheduled": [], "no_shows": [], "added": []}
+            for uri in picked[:cancels]:
+                by = "host" if rng.random() < 0.3 else "invitee"
+                reason = None if rng.random() < 0.35 else rng.choice(g.REASONS)
+                eu, inv = self._active_invitee(uri)
+                self._cancel(eu, inv, by, reason, g.ts(self._stamp()))
+                out["canceled"].append(uri)
+            for uri in picked[cancels:]:
+                old_start = _naive_utc(self._events[self._invitees[_uuid_of(uri)][0]]["start_time"])
+                new_start = old_start + timedelta(days=rng.randint(1, 14))
+                if new_start.weekday() >= 5:
+                    new_start += timedelta(days=7 - new_start.weekday())
+                out["rescheduled"].append((uri, self._reschedule(rng, uri, new_start)))
+            for uri in rng.sample(recent, min(len(recent), no_shows)):
+                self._mark(rng, self._active_invitee(uri)[1])
+                out["no_shows"].append(uri)
+            for _ in range(new_bookings):
+                out["added"].append(self._add_booking(rng))
+            return out

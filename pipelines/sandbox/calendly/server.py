@@ -1,0 +1,627 @@
+"""The HTTP face of the sandbox: Calendly API v2's routes, parameters, scope rules, keyset
+pagination, errors, rate limiting and injected faults, over the standard library's
+``ThreadingHTTPServer``.
+
+The :class:`Api` part maps (caller, path, query) to (status, JSON body) and knows nothing of
+sockets; :class:`CalendlySandbox` runs it over HTTP/1.1 keep-alive and keeps statistics.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+import traceback
+from bisect import bisect_left
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from . import generate as g
+from .account import CalendlyAccount, keyset_page
+from .faults import RESET, FaultInjector
+from .ratelimit import FixedWindowLimiter
+
+UNAUTHENTICATED = {"title": "Unauthenticated", "message": "The access token is invalid"}
+UNKNOWN = {"title": "Internal Server Error",
+           "message": "The server encountered an unexpected condition that prevented it from fulfilling the request."}
+TOO_MANY = {"title": "Too Many Requests",
+            "message": "You have exceeded the rate limit. Please wait for the limit to reset."}
+NO_ACCESS = "You do not have permission to access this resource."
+NO_ROLE = "You do not have permission"
+NOT_IN_ORG = "This user is not in your organization"
+OTHER_USER = "Please also specify organization when requesting events for a user within your organization."
+NOT_YOUR_EVENT = "You are not allowed to view this event"
+ADMIN_ROLES = ("owner", "admin")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, title: str, message: str, details: list | None = None):
+        super().__init__(message)
+        self.status = status
+        self.body = {"title": title, "message": message}
+        if details:
+            self.body["details"] = details
+
+
+def invalid(parameter: str, message: str) -> ApiError:
+    return ApiError(400, "Invalid Argument", "The supplied parameters are invalid.",
+                    [{"parameter": parameter, "message": message}])
+
+
+def denied(message: str = NO_ACCESS) -> ApiError:
+    return ApiError(403, "Permission Denied", message)
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "Resource Not Found", "The server could not find the requested resource.")
+
+
+def _uuid_of(uri: str) -> str:
+    return uri.rsplit("/", 1)[-1]
+
+
+class Request:
+    """What a handler needs to know about one call."""
+
+    def __init__(self, caller: dict, role: str, path: str, pairs: list, origin: str):
+        self.caller, self.role, self.path, self.pairs, self.origin = caller, role, path, pairs, origin
+        self.q = dict(pairs)
+
+    @property
+    def admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+
+class Api:
+    """Calendly's GET endpoints over a :class:`CalendlyAccount`. Call with the account lock held."""
+
+    ROUTES = [(re.compile(p), name) for p, name in (
+        (r"^/users/me$", "users_me"),
+        (r"^/users/([^/]+)$", "user"),
+        (r"^/event_types$", "event_types"),
+        (r"^/event_types/([^/]+)$", "event_type"),
+        (r"^/scheduled_events$", "scheduled_events"),
+        (r"^/scheduled_events/([^/]+)$", "scheduled_event"),
+        (r"^/scheduled_events/([^/]+)/invitees$", "invitees"),
+        (r"^/scheduled_events/([^/]+)/invitees/([^/]+)$", "invitee"),
+        (r"^/organization_memberships$", "organization_memberships"),
+        (r"^/organization_memberships/([^/]+)$", "organization_membership"),
+        (r"^/routing_forms$", "routing_forms"),
+        (r"^/routing_forms/([^/]+)$", "routing_form"),
+        (r"^/routing_form_submissions$", "routing_form_submissions"),
+        (r"^/routing_form_submissions/([^/]+)$", "routing_form_submission"),
+        (r"^/invitee_no_shows/([^/]+)$", "invitee_no_show"),
+    )]
+    ROUTE_NAMES = [name for _, name in ROUTES]
+
+    def __init__(self, account: CalendlyAccount):
+        self.a = account
+        self.base = account.base_uri
+
+    def route(self, path: str) -> tuple:
+        """(route name, path arguments); ("unknown", ()) when nothing matches."""
+        for pattern, name in self.ROUTES:
+            m = pattern.match(path)
+            if m:
+                return name, m.groups()
+        return "unknown", ()
+
+    def call(self, name: str, args: tuple, req: Request) -> tuple:
+        if name == "unknown":
+            raise not_found()
+        return 200, getattr(self, "get_" + name)(req, *args)
+
+    # ------------------------------------------------------------------ parameters
+    def _count(self, req) -> int:
+        raw = req.q.get("count")
+        if raw is None:
+            return 20
+        try:
+            n = int(raw)
+        except ValueError:
+            raise invalid("count", "must be an integer") from None
+        if not 1 <= n <= 100:
+            raise invalid("count", "must be between 1 and 100")
+        return n
+
+    def _desc(self, req, field: str) -> bool:
+        raw = req.q.get("sort")
+        if raw is None or raw in (field, f"{field}:asc"):
+            return False
+        if raw == f"{field}:desc":
+            return True
+        raise invalid("sort", f"must be {field}:asc or {field}:desc")
+
+    @staticmethod
+    def _cursor(req):
+        raw = req.q.get("page_token")
+        if raw is None:
+            return None
+        try:
+            d, key = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+            if d not in ("a", "b") or not isinstance(key, list) or not all(isinstance(k, str) for k in key):
+                raise ValueError
+        except ValueError:  # also binascii.Error and JSON errors, both ValueError subclasses
+            raise invalid("page_token", "is invalid") from None
+        return ("after" if d == "a" else "before", tuple(key))
+
+    @staticmethod
+    def _token(direction: str, key: tuple) -> str:
+        return base64.urlsafe_b64encode(json.dumps([direction, list(key)]).encode()).decode().rstrip("=")
+
+    @staticmethod
+    def _enum(req, name: str, allowed: tuple):
+        raw = req.q.get(name)
+        if raw is not None and raw not in allowed:
+            raise invalid(name, f"must be one of {', '.join(allowed)}")
+        return raw
+
+    @staticmethod
+    def _bool(req, name: str):
+        raw = req.q.get(name)
+        if raw is None:
+            return None
+        if raw.lower() not in ("true", "false"):
+            raise invalid(name, "must be true or false")
+        return raw.lower() == "true"
+
+    @staticmethod
+    def _email(req, name: str):
+        raw = req.q.get(name)
+        if raw is not None and not EMAIL.match(raw):
+            raise invalid(name, "must be a valid email")
+        return raw
+
+    @staticmethod
+    def _time(req, name: str):
+        raw = req.q.get(name)
+        if raw is None:
+            return None
+        try:  # a "+" left unencoded in the query arrives as a space
+            dt = datetime.fromisoformat(raw.strip().replace(" ", "+").replace("Z", "+00:00"))
+        except ValueError:
+            raise invalid(name, "must be a valid ISO 8601 timestamp") from None
+        if dt.tzinfo is not None:
+            dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        return g.ts(dt)
+
+    def _uri(self, req, name: str, kind: str, required: bool = False):
+        raw = req.q.get(name) or None
+        if raw is None:
+            if required:
+                raise invalid(name, "is required")
+            return None
+        if not raw.startswith(f"{self.base}/{kind}/") or len(raw) == len(self.base) + len(kind) + 2:
+            raise invalid(name, "must be a valid URI")
+        return raw
+
+    def _page(self, req, keys, get, *, desc, pred=None, lo=0, hi=None) -> dict:
+        count, cursor = self._count(req), self._cursor(req)
+        try:
+            got, has_prev, has_next = keyset_page(keys, get, desc=desc, cursor=cursor, count=count,
+                                                  pred=pred, lo=lo, hi=hi)
+        except TypeError:  # a token minted by another list
+            raise invalid("page_token", "is invalid") from None
+        nxt = self._token("a", got[-1][0]) if has_next else None
+        prv = self._token("b", got[0][0]) if has_prev else None
+        return {"collection": [item for _, item in got],
+                "pagination": {"count": len(got), "next_page": self._link(req, nxt),
+                               "previous_page": self._link(req, prv),
+                               "next_page_token": nxt, "previous_page_token": prv}}
+
+    @staticmethod
+    def _link(req, token):
+        """Full URL of another page: same host as the request, same query, new page_token."""
+        if token is None:
+            return None
+        pairs = [(k, v) for k, v in req.pairs if k != "page_token"] + [("page_token", token)]
+        return f"{req.origin}{req.path}?{urlencode(pairs)}"
+
+    def _scope(self, req, other_user_message: str):
+        """Calendly's organization/user rules. Returns a user uri to restrict to, or None."""
+        org = self._uri(req, "organization", "organizations")
+        user = self._uri(req, "user", "users")
+        if org is None and user is None:
+            raise invalid("organization", "organization or user is required")
+        if org is not None:
+            if org != self.a.organization_uri:
+                raise denied(NO_ACCESS)
+            if not req.admin:
+                raise denied(NO_ROLE)
+            if user is not None and self.a.role_of(user) is None:
+                raise denied(NOT_IN_ORG)
+            return user
+        if user == req.caller["uri"]:
+            return user
+        raise denied(other_user_message if self.a.role_of(user) else NOT_IN_ORG)
+
+    def _may_view_event(self, req, event: dict) -> bool:
+        return req.admin or req.caller["uri"] in self.a.event_hosts(event)
+
+    # ------------------------------------------------------------------ users & organization
+    def get_users_me(self, req):
+        return {"resource": req.caller}
+
+    def get_user(self, req, uuid):
+        user = req.caller if uuid == "me" else self.a.user(uuid)
+        if user is None:
+            raise not_found()
+        return {"resource": user}
+
+    def get_organization_memberships(self, req):
+        self._count(req), self._cursor(req)
+        email = self._email(req, "email")
+        org = self._uri(req, "organization", "organizations")
+        user = self._uri(req, "user", "users")
+        if org is None and user is None:
+            raise invalid("organization", "organization or user is required")
+        if org is not None and org != self.a.organization_uri:
+            raise denied(NO_ACCESS)
+        if user is not None and self.a.role_of(user) is None:
+            raise denied(NOT_IN_ORG)
+        email = email and email.lower()
+
+        def pred(m):
+            return (user is None or m["user"]["uri"] == user) and (email is None or m["user"]["email"].lower() == email)
+        return self._page(req, self.a.membership_keys(), lambda k: self.a.membership(k[1]), desc=False, pred=pred)
+
+    def get_organization_membership(self, req, uuid):
+        m = self.a.membership(uuid)
+        if m is None:
+            raise not_found()
+        return {"resource": m}
+
+    # ------------------------------------------------------------------ event types
+    def get_event_types(self, req):
+        desc = self._desc(req, "name")
+        self._count(req), self._cursor(req)
+        active, managed = self._bool(req, "active"), self._bool(req, "admin_managed")
+        # a member may list only their own types (the spec has no "also specify" message here)
+        user = self._scope(req, NO_ROLE)
+
+        def pred(t):
+            return ((active is None or t["active"] == active) and (managed is None or t["admin_managed"] == managed)
+                    and (user is None or user in self.a.event_type_hosts(_uuid_of(t["uri"]))))
+        return self._page(req, self.a.event_type_keys(), lambda k: self.a.event_type(k[1]), desc=desc, pred=pred)
+
+    def get_event_type(self, req, uuid):
+        t = self.a.event_type(uuid)
+        if t is None:
+            raise not_found()
+        return {"resource": t}
+
+    # ------------------------------------------------------------------ scheduled events
+    def get_scheduled_events(self, req):
+        desc = self._desc(req, "start_time")
+        self._count(req), self._cursor(req)
+        status = self._enum(req, "status", ("active", "canceled"))
+        lo_s, hi_s = self._time(req, "min_start_time"), self._time(req, "max_start_time")
+        email = self._email(req, "invitee_email")
+        user = self._scope(req, OTHER_USER)
+        keys = self.a.event_keys() if email is None else self.a.event_keys_for_email(email)
+        lo = bisect_left(keys, (lo_s,)) if lo_s else 0  # min_start_time is inclusive
+        hi = bisect_left(keys, (hi_s,)) if hi_s else len(keys)  # max_start_time is exclusive
+        def pred(e):
+            return ((status is None or e["status"] == status)
+                    and (user is None or any(m["user"] == user for m in e["event_memberships"])))
+        return self._page(req, keys, lambda k: self.a.event(k[1]), desc=desc,
+                          pred=pred if status or user else None, lo=lo, hi=max(lo, hi))
+
+    def get_scheduled_event(self, req, uuid):
+        event = self.a.event(uuid)
+        if event is None:
+            raise not_found()
+        if not self._may_view_event(req, event):
+            raise denied(NOT_YOUR_EVENT)
+        return {"resource": event}
+
+    def get_invitees(self, req, uuid):
+        desc = self._desc(req, "created_at")
+        self._count(req), self._cursor(req)
+        status = self._enum(req, "status", ("active", "canceled"))
+        email = self._email(req, "email")
+        event = self.a.event(uuid)
+        if event is None:
+            raise not_found()
+        if not self._may_view_event(req, event):
+            raise denied(NOT_YOUR_EVENT)
+        rows = {_uuid_of(i["uri"]): i for i in self.a.invitees_of(uuid)}
+        keys = sorted((i["created_at"], u) for u, i in rows.items())
+        email = email and email.lower()
+
+        def pred(i):
+            return (status is None or i["status"] == status) and (email is None or i["email"].lower() == email)
+        return self._page(req, keys, lambda k: rows[k[1]], desc=desc, pred=pred)
+
+    def get_invitee(self, req, event_uuid, invitee_uuid):
+        event, found = self.a.event(event_uuid), self.a.invitee(invitee_uuid)
+        if event is None or found is None or found[0] != event_uuid:
+            raise not_found()
+        if not self._may_view_event(req, event):
+            raise denied("You do not have permission to view this event")
+        return {"resource": found[1]}
+
+    def get_invitee_no_show(self, req, uuid):
+        ns = self.a.no_show(uuid)
+        if ns is None:
+            raise not_found()
+        event = self.a.event(self.a.invitee(_uuid_of(ns["invitee"]))[0])
+        if not self._may_view_event(req, event):
+            raise denied()
+        return {"resource": ns}
+
+    # ------------------------------------------------------------------ routing forms (admins only)
+    def get_routing_forms(self, req):
+        desc = self._desc(req, "created_at")
+        self._count(req), self._cursor(req)
+        org = self._uri(req, "organization", "organizations", required=True)
+        if not req.admin or org != self.a.organization_uri:
+            raise denied()
+        return self._page(req, self.a.form_keys(), lambda k: self.a.form(k[1]), desc=desc)
+
+    def get_routing_form(self, req, uuid):
+        form = self.a.form(uuid)
+        if form is None:
+            raise not_found()
+        if not req.admin:
+            raise denied()
+        return {"resource": form}
+
+    def get_routing_form_submissions(self, req):
+        desc = self._desc(req, "created_at")
+        self._count(req), self._cursor(req)
+        form = self._uri(req, "form", "routing_forms", required=True)
+        if not req.admin:
+            raise denied()
+        if self.a.form(_uuid_of(form)) is None:
+            raise not_found()
+        return self._page(req, self.a.submission_keys(), lambda k: self.a.submission(k[1]), desc=desc,
+                          pred=lambda s: s["routing_form"] == form)
+
+    def get_routing_form_submission(self, req, uuid):
+        sub = self.a.submission(uuid)
+        if sub is None:
+            raise not_found()
+        if not req.admin:
+            raise denied()
+        return {"resource": sub}
+
+
+# ---------------------------------------------------------------------- HTTP
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive; every response carries Content-Length
+    # Without TCP_NODELAY each keep-alive response waits ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
+    wbufsize = -1  # buffer headers + body; handle_one_request flushes them in one go
+    timeout = 120  # idle keep-alive connections end on their own
+
+    def version_string(self) -> str:
+        return "CalendlySandbox/1.0"
+
+    def setup(self):
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)
+
+    def log_message(self, format, *args):  # silence the per-request stderr line
+        pass
+
+    def do_GET(self):
+        self.server.sandbox._serve(self)
+
+    do_HEAD = do_OPTIONS = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # all answered 405
+
+    def reset(self):
+        """Drop the connection with an RST (SO_LINGER 0) and no response at all."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        for f in (self.wfile, self.rfile):  # file objects hold the fd open: close them first
+            try:
+                f.close()
+            except (OSError, ValueError):
+                pass
+        self.wfile = io.BytesIO()  # handle_one_request still flushes it
+        self.connection.close()
+
+    def send_json(self, status: int, payload: bytes, headers: dict) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, sandbox: "CalendlySandbox"):
+        self.sandbox = sandbox
+        self._conns: set = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self):
+        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn), slow on some hosts.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-answer is normal (timeouts, resets in tests); anything
+        # else is a sandbox bug worth the traceback.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+    def track(self, sock, alive: bool) -> None:
+        with self._conns_lock:
+            (self._conns.add if alive else self._conns.discard)(sock)
+
+    def close_connections(self) -> None:
+        """Wake keep-alive handler threads blocked on a read so they exit now."""
+        with self._conns_lock:
+            conns = list(self._conns)
+        for sock in conns:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+_KEEP = object()
+
+
+class CalendlySandbox:
+    """Serve ``account`` as the Calendly API on ``host:port`` (0 = any free port).
+
+    ``rate_limit`` requests per token per ``rate_window_seconds`` (None/0 = unlimited);
+    ``fault_rate`` of requests fail (half 500/502/503, half connection resets) from an RNG
+    seeded by ``fault_seed``; ``latency_ms`` is added before every answer.
+    """
+
+    def __init__(self, account: CalendlyAccount, host: str = "127.0.0.1", port: int = 0,
+                 rate_limit: int | None = 500, rate_window_seconds: float = 60, fault_rate: float = 0.0,
+                 fault_seed: int = 0, latency_ms: float = 0):
+        self.account = account
+        self.host, self.port = host, port
+        self._rate = (rate_limit, rate_window_seconds)
+        self._limiter = FixedWindowLimiter(rate_limit, rate_window_seconds)
+        self._faults = FaultInjector(fault_rate, fault_seed)
+        self._latency_ms = latency_ms
+        self._api = Api(account)
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stats_lock = threading.Lock()
+        self.reset_stats()
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "CalendlySandbox":
+        if self._httpd is None:
+            self._httpd = _Server((self.host, self.port), self)
+            self.port = self._httpd.server_address[1]
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name=f"calendly-sandbox:{self.port}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        httpd.close_connections()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> "CalendlySandbox":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"http://{host}:{self.port}"
+
+    def configure(self, rate_limit=_KEEP, rate_window_seconds=_KEEP, fault_rate=_KEEP, latency_ms=_KEEP) -> None:
+        """Change any subset live. A new rate limit or window starts every token afresh."""
+        if rate_limit is not _KEEP or rate_window_seconds is not _KEEP:
+            limit = self._rate[0] if rate_limit is _KEEP else rate_limit
+            window = self._rate[1] if rate_window_seconds is _KEEP else rate_window_seconds
+            self._rate = (limit, window)
+            self._limiter = FixedWindowLimiter(limit, window)
+        if fault_rate is not _KEEP:
+            self._faults.rate = fault_rate
+        if latency_ms is not _KEEP:
+            self._latency_ms = latency_ms
+
+    # ------------------------------------------------------------------ statistics
+    def reset_stats(self) -> None:
+        with self._stats_lock:
+            self._requests, self._resets = 0, 0
+            self._by_route = dict.fromkeys(Api.ROUTE_NAMES + ["unknown"], 0)
+            self._by_status: dict[int, int] = {}
+            self.request_log: list[dict] = []
+
+    def stats(self) -> dict:
+        with self._stats_lock:
+            return {"requests": self._requests, "by_route": dict(self._by_route),
+                    "by_status": dict(self._by_status), "resets": self._resets}
+
+    def _record(self, method, path, route, query, status) -> None:
+        with self._stats_lock:
+            self._requests += 1
+            self._by_route[route] += 1
+            if status is None:
+                self._resets += 1
+            else:
+                self._by_status[status] = self._by_status.get(status, 0) + 1
+            self.request_log.append({"method": method, "path": path, "route": route, "query": query,
+                                     "status": status, "ts": time.time()})
+
+    # ------------------------------------------------------------------ one request
+    def _serve(self, h: _Handler) -> None:
+        split = urlsplit(h.path)
+        path, pairs = split.path, parse_qsl(split.query, keep_blank_values=True)
+        if h.command != "GET":  # drain any body so the connection stays usable
+            h.rfile.read(int(h.headers.get("Content-Length") or 0))
+        route, args = self._api.route(path)
+        fault = self._faults.draw()  # drawn first, for every request, so a seed replays exactly
+        if self._latency_ms:
+            time.sleep(self._latency_ms / 1000)
+        auth = h.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        verdict = self._limiter.hit(token or "-anonymous-")
+        query = dict(pairs)
+        # Each request is recorded before it is answered, so a client that has its answer
+        # (or its reset) always finds it in stats() and request_log, in order.
+        if fault == RESET:
+            self._record(h.command, path, route, query, None)
+            h.reset()
+            return
+        payload = None
+        if fault is not None:
+            status, body = fault, UNKNOWN
+        elif not verdict.allowed:
+            status, body = 429, TOO_MANY
+        else:
+            caller = self.account.user_for_token(token)
+            if caller is None:
+                status, body = 401, UNAUTHENTICATED
+            elif h.command != "GET":
+                status, body = 405, {"title": "Method Not Allowed", "message": "Only GET is supported by this sandbox."}
+            else:
+                host = h.headers.get("Host") or f"{self.url.split('//', 1)[1]}"
+                req = Request(caller, self.account.role_of(caller["uri"]), path, pairs, f"http://{host}")
+                try:
+                    with self.account.lock:  # serialise while the live resources can't change
+                        status, body = self._api.call(route, args, req)
+                        payload = json.dumps(body, separators=(",", ":")).encode()
+                except ApiError as e:
+                    status, body = e.status, e.body
+                except Exception:  # a sandbox bug: answer like Calendly would, and say why
+                    traceback.print_exc(file=sys.stderr)
+                    status, body = 500, UNKNOWN
+        if payload is None:
+            payload = json.dumps(body, separators=(",", ":")).encode()
+        self._record(h.command, path, route, query, status)
+        h.send_json(status, payload, verdict.headers())
