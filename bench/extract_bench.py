@@ -134,14 +134,14 @@ def main() -> None:
                 run_extract(settings(sandbox, account, tmp / "w50.duckdb"), Progress("extract", stream=None))
                 paced_s = time.perf_counter() - t0
                 stats = sandbox.stats()
-            # The sandbox's window opens at the first request, so the run spans ceil(t / 60) windows;
-            # the budget it could use is 500 per window it touched.
-            windows = math.ceil(paced_s / 60)
-            allowed = 500 * windows
+            # Share of the limit = the rate achieved over the rate allowed. (A client paced exactly at
+            # 500/min would need requests / 500 minutes; bursting to the budget and waiting for the reset
+            # can come in slightly under that, as the last window is only partly needed.)
+            share = (stats["requests"] / paced_s) / (500 / 60)
             out += [
                 "## 2. Backfill, 50 ms latency, 500 requests/minute",
-                f"- {stats['requests']:,} requests in {paced_s:.1f} s = {windows} rate-limit windows, whose budget "
-                f"was {allowed:,} → share of the rate limit used {stats['requests'] / allowed:.0%} (goal ≥ 90%)",
+                f"- {stats['requests']:,} requests in {paced_s:.1f} s = {stats['requests'] / paced_s * 60:,.0f} "
+                f"requests/minute → share of the rate limit used {share:.0%} (goal ≥ 90%)",
                 f"- 429s received: {stats['by_status'].get(429, 0)} (goal 0)",
                 f"- for scale: the same requests one after another at 50 ms would take "
                 f"{stats['requests'] * 0.05:.0f} s without any limit",

@@ -72,7 +72,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     warehouse.unlink(missing_ok=True)
     shutil.rmtree(warehouse.parent / ".dlt" / warehouse.stem, ignore_errors=True)
     account = CalendlyAccount.generate(seed=args.seed, events=args.events)
-    with CalendlySandbox(account, host="127.0.0.1", port=0) as sandbox:
+    # No rate limit: the demo shows the pipeline in seconds (`calendly-elt sandbox` has Calendly's 500/min).
+    with CalendlySandbox(account, host="127.0.0.1", port=0, rate_limit=0) as sandbox:
         print(f"demo: Calendly sandbox with {args.events:,} events at {sandbox.url}")
         demo_settings = replace(settings, calendly_token=account.tokens["admin"],
                                 calendly_api_url=sandbox.url, warehouse_path=warehouse)
@@ -129,9 +130,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logging() -> None:
+    level = logging.getLevelName(os.environ.get("CALENDLY_ELT_LOG_LEVEL", "WARNING").upper())
+    logging.basicConfig(level=level if isinstance(level, int) else logging.WARNING, format="%(message)s")
+    # dlt phones home with anonymous usage data unless told not to; a pipeline that holds customer
+    # data should not, and on a machine without internet it would only wait for time-outs.
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=os.environ.get("CALENDLY_ELT_LOG_LEVEL", "WARNING"), format="%(message)s")
+    _configure_logging()
     settings = Settings.from_env()
     try:
         return args.func(args, settings)

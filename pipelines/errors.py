@@ -31,9 +31,11 @@ def _first(exc: BaseException, kinds: tuple[type, ...]) -> BaseException | None:
 def _calendly_message(response: requests.Response) -> str:
     try:
         body = response.json()
-        return f"{body.get('title', '')}: {body.get('message', '')}".strip(": ")
     except ValueError:
         return response.reason or ""
+    if not isinstance(body, dict):  # some other API, or a proxy's error page
+        return response.reason or ""
+    return f"{body.get('title', '')}: {body.get('message', '')}".strip(": ")
 
 
 def describe(exc: BaseException, api_url: str = "", secrets: Iterable[str | None] = ()) -> str:
@@ -67,9 +69,8 @@ def _describe(exc: BaseException, api_url: str) -> str:
         return (f"could not reach {api_url or 'the API'} ({type(conn).__name__}) after every retry: check "
                 "CALENDLY_API_URL and the network")
     if (bad := _first(exc, (json.JSONDecodeError, requests.JSONDecodeError))) is not None:
-        return f"the API returned a page that is not valid JSON ({bad}); nothing from this run was loaded"
-    if (key := _first(exc, (KeyError, TypeError))) is not None:
-        return f"the API returned a page of an unexpected shape ({type(key).__name__}: {key}); nothing from this run was loaded"
+        return (f"the API returned a page that is not valid JSON ({bad}); this run's data was not loaded "
+                "and the next run starts from the same point")
     root = list(_chain(exc))[-1]
     return f"{type(root).__name__}: {root}".splitlines()[0]
 

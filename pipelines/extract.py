@@ -43,6 +43,22 @@ class ExtractSummary:
                 f"events unchanged), {self.counts.get('requests', 0):,} API requests, {loaded:,} rows loaded")
 
 
+def _drop_committed_extracts(pipeline: dlt.Pipeline) -> None:
+    """Finish a commit that a `kill -9` interrupted inside dlt's normalize step.
+
+    dlt commits a normalized package by renaming it into `load/normalized`, then deletes the
+    extracted copy; killed between the two, both exist under one load id, and every later run
+    re-normalizes the extracted copy and fails renaming onto the committed one (dlt-hub/dlt#4446, open
+    in 1.31). The normalized package is the complete one, so the stale extracted copy is deleted –
+    the very step dlt was about to take. Uses dlt's package storage, not paths of our own."""
+    committed = set(pipeline.list_normalized_load_packages())
+    stale = [load_id for load_id in pipeline.list_extracted_load_packages() if load_id in committed]
+    if stale:
+        extracted = pipeline._get_normalize_storage().extracted_packages  # no public API for this
+        for load_id in stale:
+            extracted.delete_package(load_id)
+
+
 def run_extract(settings: Settings, progress: Progress | None = None, **source_options: Any) -> ExtractSummary:
     """Finish a load that a crash left behind, then extract, normalize and load a fresh run."""
     progress = progress or Progress("extract", stream=None)
@@ -50,6 +66,7 @@ def run_extract(settings: Settings, progress: Progress | None = None, **source_o
     token = settings.require_calendly_token()
     pipeline = calendly_pipeline(settings.warehouse_path)
     resumed = False
+    _drop_committed_extracts(pipeline)
     if pipeline.has_pending_data:
         progress.say("extract: finishing the load of an interrupted run first")
         pipeline.run()  # loads pending packages and returns without extracting

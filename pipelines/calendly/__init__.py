@@ -27,6 +27,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from ..progress import Progress
 from .client import calendly_client
 from .helpers import (
+    drop_nulls,
     event_fingerprint,
     format_time,
     in_no_show_window,
@@ -43,6 +44,7 @@ from .settings import (
     DEFAULT_MAX_WORKERS,
     DEFAULT_NO_SHOW_WINDOW_DAYS,
     EVENT_COLUMNS,
+    EVENT_TYPE_COLUMNS,
     INVITEE_COLUMNS,
     PAGE_SIZE,
     ROUTING_SUBMISSION_COLUMNS,
@@ -93,7 +95,9 @@ def calendly_source(
     ]
     if scope.is_admin:
         forms = routing_forms(client, scope)
-        resources += [forms, forms | routing_form_submissions(client)]
+        resources += [forms, forms | routing_form_submissions(client, window.lookback)]
+    for resource in resources:
+        resource.add_map(drop_nulls)
     return resources
 
 
@@ -103,6 +107,11 @@ class _Window:
     lookback: timedelta
     no_show: timedelta
     start_date: Optional[datetime]  # first run's history bound (None = all history)
+
+    @property
+    def relist_lookback(self) -> timedelta:
+        # Events in the no-show window must be listed to be re-read: a day more covers their duration.
+        return max(self.lookback, self.no_show + timedelta(days=1))
 
 
 def _workers(pacer: RateLimitPacer, max_workers: int):
@@ -114,7 +123,7 @@ def _workers(pacer: RateLimitPacer, max_workers: int):
     return size
 
 
-@dlt.resource(name="event_types", primary_key="uri", write_disposition="merge")
+@dlt.resource(name="event_types", primary_key="uri", write_disposition="merge", columns=EVENT_TYPE_COLUMNS)
 def event_types(client: RESTClient, scope: Scope) -> Iterator[list[dict]]:
     yield from client.paginate("/event_types", params={**scope.listing_params(), "count": PAGE_SIZE})
 
@@ -127,7 +136,12 @@ def organization_memberships(scope: Scope) -> Iterator[list[dict]]:
 @dlt.resource(name="scheduled_events", primary_key="uri", write_disposition="merge", columns=EVENT_COLUMNS)
 def scheduled_events(client: RESTClient, scope: Scope, window: _Window, progress: Progress) -> Iterator[list[dict]]:
     state = dlt.current.source_state()
-    since = relist_from(state.get("last_run_at"), window.lookback, window.start_date)
+    previous = state.get("last_run_at")
+    since = relist_from(previous, window.relist_lookback, window.start_date)
+    # Written now, committed only with this run's data. The invitees transformer reads
+    # `previous_run_at`; it only ever sees pages of this generator, so it is always set by then.
+    state["previous_run_at"] = previous
+    state["last_run_at"] = format_time(window.started)
     params = {**scope.listing_params(), "count": PAGE_SIZE, "sort": "start_time:asc"}
     if since is not None:
         params["min_start_time"] = format_time(since)
@@ -140,14 +154,16 @@ def scheduled_events(client: RESTClient, scope: Scope, window: _Window, progress
     fingerprints = state.setdefault("event_fingerprints", {})
     for uuid in [u for u in fingerprints if u not in listed]:
         del fingerprints[uuid]
-    state["last_run_at"] = format_time(window.started)
 
 
 @dlt.transformer(name="invitees", primary_key="uri", write_disposition="merge", columns=INVITEE_COLUMNS)
 def invitees(events: list[dict], client: RESTClient, window: _Window, progress: Progress,
              workers) -> Iterator[list[dict]]:
-    fingerprints: dict = dlt.current.source_state().setdefault("event_fingerprints", {})
-    stale = [e for e in events if _needs_invitees(e, fingerprints, window)]
+    state = dlt.current.source_state()
+    fingerprints: dict = state.setdefault("event_fingerprints", {})
+    previous = state.get("previous_run_at")
+    previous_run = parse_time(previous) if previous else None
+    stale = [e for e in events if _needs_invitees(e, fingerprints, window, previous_run)]
     progress.add(events_skipped=len(events) - len(stale))
     if not stale:
         return
@@ -164,14 +180,14 @@ def invitees(events: list[dict], client: RESTClient, window: _Window, progress: 
         for event, rows in zip(stale, pool.map(fetch, stale)):
             if rows:
                 yield rows
-            if parse_time(event["start_time"]) >= window.started - window.lookback:
+            if parse_time(event["start_time"]) >= window.started - window.relist_lookback:
                 fingerprints[uuid_from_uri(event["uri"])] = event_fingerprint(event)
 
 
-def _needs_invitees(event: dict, fingerprints: dict, window: _Window) -> bool:
+def _needs_invitees(event: dict, fingerprints: dict, window: _Window, previous_run: Optional[datetime]) -> bool:
     if fingerprints.get(uuid_from_uri(event["uri"])) != event_fingerprint(event):
         return True
-    return in_no_show_window(event, window.started, window.no_show)
+    return in_no_show_window(event, window.started, window.no_show, previous_run)
 
 
 @dlt.resource(name="routing_forms", primary_key="uri", write_disposition="merge")
@@ -182,48 +198,26 @@ def routing_forms(client: RESTClient, scope: Scope) -> Iterator[list[dict]]:
 
 @dlt.transformer(name="routing_form_submissions", primary_key="uri", write_disposition="merge",
                  columns=ROUTING_SUBMISSION_COLUMNS)
-def routing_form_submissions(forms: list[dict], client: RESTClient) -> Iterator[list[dict]]:
-    """Submissions never change once made: read each form newest first and stop at the newest one
-    already loaded. The cursor is kept per form (a `dlt.sources.incremental` cursor is one per
-    resource, and its `row_order` early stop applies to the resource, not to one form's listing).
-    Like dlt's own cursors it remembers which rows sit exactly on it, so none is loaded twice."""
-    cursors: dict = dlt.current.resource_state().setdefault("cursor_by_form", {})
+def routing_form_submissions(forms: list[dict], client: RESTClient, lookback: timedelta) -> Iterator[list[dict]]:
+    """Read each form's submissions newest first, down to the newest one already loaded minus
+    `lookback`: a submission's `submitter` is filled in when the person books, which can be after a
+    run saw it (a lag, as `dlt.sources.incremental(lag=...)` has; the rows read again merge on `uri`).
+    The cursor is kept per form because the API lists submissions per form, while a
+    `dlt.sources.incremental` cursor and its early stop are per resource."""
+    cursors: dict = dlt.current.resource_state().setdefault("newest_created_at_by_form", {})
     for form in forms:
         form_id = uuid_from_uri(form["uri"])
-        cursor = SubmissionCursor(cursors.get(form_id))
+        newest = cursors.get(form_id)
+        stop_before = parse_time(newest) - lookback if newest else None
         params = {"form": form["uri"], "count": PAGE_SIZE, "sort": "created_at:desc"}
         for page in client.paginate("/routing_form_submissions", params=params):
-            fresh = [s for s in page if cursor.is_new(s)]
-            if fresh:
-                yield fresh
-            if len(fresh) < len(page):
-                break  # sorted newest first: the rest is already loaded
-        if cursor.advanced:
-            cursors[form_id] = cursor.state()
-
-
-class SubmissionCursor:
-    """Newest `created_at` loaded, and the uris loaded at exactly that instant."""
-
-    def __init__(self, state: Optional[dict]) -> None:
-        self.at = parse_time(state["created_at"]) if state else None
-        self.uris_at = set(state["uris"]) if state else set()
-        self._new_at: Optional[datetime] = None
-        self._new_uris: set[str] = set()
-        self.advanced = False
-
-    def is_new(self, submission: dict) -> bool:
-        at = parse_time(submission["created_at"])
-        new = self.at is None or at > self.at or (at == self.at and submission["uri"] not in self.uris_at)
-        if new:
-            self.advanced = True
-            if self._new_at is None or at > self._new_at:
-                self._new_at, self._new_uris = at, {submission["uri"]}
-            elif at == self._new_at:
-                self._new_uris.add(submission["uri"])
-        return new
-
-    def state(self) -> dict:
-        assert self._new_at is not None
-        uris = self._new_uris | (self.uris_at if self._new_at == self.at else set())
-        return {"created_at": format_time(self._new_at), "uris": sorted(uris)}
+            recent = [s for s in page if stop_before is None or parse_time(s["created_at"]) >= stop_before]
+            if recent:
+                latest = max(recent, key=lambda s: parse_time(s["created_at"]))["created_at"]
+                if newest is None or parse_time(latest) > parse_time(newest):
+                    newest = latest
+                yield recent
+            if len(recent) < len(page):
+                break  # sorted newest first: the rest was loaded and is past the lookback
+        if newest:
+            cursors[form_id] = newest

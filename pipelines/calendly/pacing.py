@@ -28,29 +28,32 @@ class RateLimitPacer:
         self._sleep = sleep
         self._lock = threading.Lock()
         self.limit: int | None = None
-        self._remaining: int | None = None  # None until the first response with headers
+        self._remaining: int | None = None  # None: no limit known, nothing to pace
         self._window_end: float | None = None  # None: a new window whose end no response gave yet
+        self._epoch = float("-inf")  # when our budget was last restored; older sends describe old windows
         self._in_flight = 0
         self.waited_seconds = 0.0
         self.throttled = 0  # 429s received
 
-    def acquire(self) -> None:
-        """Block until this request fits in the window's budget, then take one unit of it."""
+    def acquire(self) -> float:
+        """Block until this request fits in the window's budget, take one unit, return the send time."""
         while True:
             with self._lock:
                 now = self._clock()
-                if self._window_end is not None and now >= self._window_end and self.limit is not None:
-                    self._remaining, self._window_end = self.limit, None  # the window reset
+                if self._window_end is not None and now >= self._window_end:
+                    self._remaining, self._window_end, self._epoch = self.limit, None, now  # window reset
+                if self._remaining == 0 and self._window_end is None and self._in_flight == 0:
+                    self._remaining = None  # responses stopped carrying headers: nothing left to learn from
                 if self._remaining is None or self._remaining > 0:
                     if self._remaining is not None:
                         self._remaining -= 1
                     self._in_flight += 1
-                    return
+                    return now
                 wait = _UNKNOWN_WINDOW_POLL if self._window_end is None else self._window_end - now
             self.waited_seconds += wait
             self._sleep(wait)
 
-    def release(self, headers: Mapping[str, str] | None, status: int | None) -> None:
+    def release(self, sent_at: float, headers: Mapping[str, str] | None, status: int | None) -> None:
         """Learn the window from a response's headers (or only free the slot when there was none)."""
         with self._lock:
             self._in_flight -= 1
@@ -63,19 +66,27 @@ class RateLimitPacer:
             if status == 429:
                 self.throttled += 1
                 remaining = 0
-            # `Reset` is rounded up to whole seconds, so each estimate ends at or after the true end.
-            window_end = self._clock() + reset
+            if sent_at < self._epoch:
+                return  # sent before our budget was restored: it describes the window that ended
             self.limit = limit
-            if self._remaining is None or (self._window_end is not None and window_end > self._window_end + 1.0):
-                # First response, or the server's window turned over before our estimate did: requests
-                # still in flight were sent but perhaps not counted yet.
+            # The server computed `Reset` (rounded up to whole seconds) between send and arrival, so the
+            # window it describes ends in [sent_at + reset - 1, arrival + reset).
+            earliest_end, latest_end = sent_at + reset - 1, self._clock() + reset
+            if self._remaining is None or (self._window_end is not None and earliest_end > self._window_end):
+                # First response, or certainly a later window than the one we track: requests in flight
+                # were sent but perhaps not counted yet.
                 self._remaining = max(remaining - self._in_flight, 0)
-                self._window_end = window_end
-            else:
+                self._window_end = latest_end
+            elif self._window_end is None:
+                # First news of the window we restored the budget for.
                 self._remaining = min(self._remaining, remaining)
-                self._window_end = window_end if self._window_end is None else min(self._window_end, window_end)
+                self._window_end = latest_end
+            else:
+                # Same window. Its end estimate is kept (it is late by at most a latency and a second);
+                # shrinking it from later replies would risk restoring the budget early.
+                self._remaining = min(self._remaining, remaining)
                 if status == 429:
-                    self._window_end = max(self._window_end, window_end)
+                    self._window_end = max(self._window_end, latest_end)
 
 
 class PacedAdapter(HTTPAdapter):
@@ -87,13 +98,13 @@ class PacedAdapter(HTTPAdapter):
         self.on_send = on_send
 
     def send(self, request, **kwargs):  # type: ignore[override]
-        self.pacer.acquire()
+        sent_at = self.pacer.acquire()
         if self.on_send:
             self.on_send()
         try:
             response = super().send(request, **kwargs)
         except Exception:
-            self.pacer.release(None, None)
+            self.pacer.release(sent_at, None, None)
             raise
-        self.pacer.release(response.headers, response.status_code)
+        self.pacer.release(sent_at, response.headers, response.status_code)
         return response

@@ -11,50 +11,51 @@ DEFAULT_MAX_ATTEMPTS = 8
 
 ADMIN_ROLES = frozenset({"admin", "owner"})
 
+def _col(data_type: str) -> dict:
+    # A fresh dict per column: dlt writes the column's name into its hint, so a shared dict would
+    # end up naming (and merging) every column that uses it.
+    return {"data_type": data_type, "nullable": True}
+
+
 # Nested objects that are null on most rows (often on the whole first page). dlt only creates the
 # flattened columns once a non-null value arrives, so without these hints a warehouse whose history has
 # no no-show yet would lack `no_show__uri`, and every downstream model that reads it would break.
-_TEXT = {"data_type": "text", "nullable": True}
-_TS = {"data_type": "timestamp", "nullable": True}
-_BOOL = {"data_type": "bool", "nullable": True}
-
 INVITEE_COLUMNS = {
-    "first_name": _TEXT,
-    "last_name": _TEXT,
-    "timezone": _TEXT,
-    "text_reminder_number": _TEXT,
-    "old_invitee": _TEXT,
-    "new_invitee": _TEXT,
-    "routing_form_submission": _TEXT,
-    "rescheduled": _BOOL,
-    "no_show__uri": _TEXT,
-    "no_show__created_at": _TS,
-    "cancellation__canceled_by": _TEXT,
-    "cancellation__reason": _TEXT,
-    "cancellation__canceler_type": _TEXT,
-    "reconfirmation__created_at": _TS,
-    "reconfirmation__confirmed_at": _TS,
-    "payment__external_id": _TEXT,
-    "payment__provider": _TEXT,
-    "payment__amount": {"data_type": "double", "nullable": True},
-    "payment__currency": _TEXT,
-    "payment__successful": _BOOL,
-    **{f"tracking__{k}": _TEXT for k in (
-        "utm_campaign", "utm_source", "utm_medium", "utm_content", "utm_term", "salesforce_uuid",
+    **{name: _col("text") for name in (
+        "first_name", "last_name", "timezone", "text_reminder_number", "old_invitee", "new_invitee",
+        "routing_form_submission", "no_show__uri", "cancellation__canceled_by", "cancellation__reason",
+        "cancellation__canceler_type", "payment__external_id", "payment__provider", "payment__currency",
+        "tracking__utm_campaign", "tracking__utm_source", "tracking__utm_medium", "tracking__utm_content",
+        "tracking__utm_term", "tracking__salesforce_uuid",
     )},
+    **{name: _col("timestamp") for name in (
+        "no_show__created_at", "cancellation__created_at", "reconfirmation__created_at",
+        "reconfirmation__confirmed_at",
+    )},
+    "rescheduled": _col("bool"),
+    "payment__successful": _col("bool"),
+    "payment__amount": _col("double"),
 }
 
 EVENT_COLUMNS = {
-    "cancellation__canceled_by": _TEXT,
-    "cancellation__reason": _TEXT,
-    "cancellation__canceler_type": _TEXT,
-    "location__type": _TEXT,
-    "location__location": _TEXT,
-    "location__join_url": _TEXT,
+    **{name: _col("text") for name in (
+        "cancellation__canceled_by", "cancellation__reason", "cancellation__canceler_type",
+        "location__type", "location__location", "location__join_url", "location__status",
+        "calendar_event__kind", "calendar_event__external_id",
+    )},
+    "cancellation__created_at": _col("timestamp"),
+}
+
+EVENT_TYPE_COLUMNS = {
+    "deleted_at": _col("timestamp"),
+    "internal_note": _col("text"),
+    "description_plain": _col("text"),
+    "description_html": _col("text"),
+    "pooling_type": _col("text"),
 }
 
 ROUTING_SUBMISSION_COLUMNS = {
-    "submitter": _TEXT,
-    "submitter_type": _TEXT,
-    "result__type": _TEXT,
+    "submitter": _col("text"),
+    "submitter_type": _col("text"),
+    "result__type": _col("text"),
 }

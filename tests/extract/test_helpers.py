@@ -35,3 +35,13 @@ def test_fingerprint_moves_with_invitee_changes_only():
     assert event_fingerprint(event) != event_fingerprint({**event, "invitees_counter": {"total": 3, "active": 3}})
     assert event_fingerprint(event) != event_fingerprint({**event, "updated_at": "t2"})
     assert uuid_from_uri("https://api.calendly.com/scheduled_events/ABC") == "ABC"
+
+
+def test_no_show_window_reaches_back_to_the_previous_run():
+    """Runs 10 days apart: an event that ended 8 days ago ended after the previous run, so it is
+    re-read once even though it is now outside the 7-day window."""
+    ended = {"end_time": (NOW - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    window = timedelta(days=7)
+    assert not in_no_show_window(ended, NOW, window)
+    assert in_no_show_window(ended, NOW, window, previous_run=NOW - timedelta(days=10))
+    assert not in_no_show_window(ended, NOW, window, previous_run=NOW - timedelta(hours=1))

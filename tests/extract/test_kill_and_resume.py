@@ -34,20 +34,13 @@ def _kill_when(proc: subprocess.Popen, condition, timeout: float = 120) -> None:
     proc.wait()
 
 
-class _Quiet:
-    """True once the sandbox has seen requests and then none for `seconds`: the run is past HTTP."""
-
-    def __init__(self, sandbox, seconds: float) -> None:
-        self.sandbox, self.seconds, self.last, self.since = sandbox, seconds, 0, time.monotonic()
-
-    def __call__(self) -> bool:
-        n = self.sandbox.stats()["requests"]
-        if n != self.last:
-            self.last, self.since = n, time.monotonic()
-        return n > 0 and time.monotonic() - self.since >= self.seconds
+def _normalized_package_waiting(warehouse):
+    """True while dlt holds a normalized package that is not loaded yet: the run is in its load step."""
+    normalized = warehouse.parent / ".dlt" / warehouse.stem / "calendly" / "load" / "normalized"
+    return lambda: normalized.is_dir() and any(normalized.iterdir())
 
 
-@pytest.mark.parametrize("moment", ["while-reading-invitees", "after-the-last-request"])
+@pytest.mark.parametrize("moment", ["while-reading-invitees", "while-loading"])
 def test_killed_extract_then_rerun_is_exact(warehouse, moment):
     account = CalendlyAccount.generate(seed=31, events=600, now=NOW)
     with CalendlySandbox(account, rate_limit=0, latency_ms=2) as sandbox:
@@ -62,6 +55,38 @@ def test_killed_extract_then_rerun_is_exact(warehouse, moment):
             _kill_when(proc, lambda: sandbox.stats()["by_route"].get("invitees", 0) >= 200)
         else:
             proc = _start_extract(account, sandbox, warehouse)
-            _kill_when(proc, _Quiet(sandbox, 0.15))
+            _kill_when(proc, _normalized_package_waiting(warehouse))
+        rerun = run_extract(settings)
+    # Killed while loading, the rerun must first load the package the killed run left behind.
+    assert rerun.resumed_pending == (moment == "while-loading")
+    assert differences(warehouse, account.truth()) == []
+
+
+_DIE_AFTER_NORMALIZE_COMMIT = """
+import os, sys
+from dlt.common.storages.load_storage import LoadStorage
+commit = LoadStorage.commit_new_load_package
+def commit_then_die(self, load_id, *args, **kwargs):
+    commit(self, load_id, *args, **kwargs)
+    os._exit(137)  # what `kill -9` does, at the one instant dlt cannot protect (dlt-hub/dlt#4446)
+LoadStorage.commit_new_load_package = commit_then_die
+from pipelines.cli import main
+sys.exit(main(["extract"]))
+"""
+
+
+def test_killed_between_normalize_commit_and_cleanup_then_rerun_is_exact(warehouse):
+    account = CalendlyAccount.generate(seed=32, events=300, now=NOW)
+    with CalendlySandbox(account, rate_limit=0) as sandbox:
+        settings = settings_for(account, sandbox, warehouse)
         run_extract(settings)
+        account.apply_random_changes(seed=9, cancels=20, reschedules=10, no_shows=10, new_bookings=30)
+        env = {**os.environ, "CALENDLY_ACCESS_TOKEN": account.tokens["admin"],
+               "CALENDLY_API_URL": sandbox.url, "WAREHOUSE_PATH": str(warehouse)}
+        died = subprocess.run([sys.executable, "-c", _DIE_AFTER_NORMALIZE_COMMIT], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert died.returncode == 137, died.stderr
+        rerun = run_extract(settings)
+        again = run_extract(settings)  # and the pipeline is healthy afterwards
+    assert rerun.resumed_pending and not again.resumed_pending
     assert differences(warehouse, account.truth()) == []

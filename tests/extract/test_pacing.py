@@ -42,10 +42,10 @@ def run(n_requests, limit=500, window=60.0, latency=0.05, window_offset=-17.0):
     start = t.now
     ok = 0
     while ok < n_requests:
-        pacer.acquire()
+        sent = pacer.acquire()
         t.now += latency
         headers, status = server.handle()
-        pacer.release(headers, status)
+        pacer.release(sent, headers, status)
         ok += status == 200
     return t.now - start, server.throttled
 
@@ -75,16 +75,16 @@ def test_unknown_limit_does_not_wait():
     t = FakeTime()
     pacer = RateLimitPacer(clock=t.clock, sleep=t.sleep)
     for _ in range(100):
-        pacer.acquire()
-        pacer.release(None, None)
+        pacer.release(pacer.acquire(), None, None)
     assert t.now == 1000.0
 
 
 def test_a_429_blocks_until_the_window_resets():
     t = FakeTime()
     pacer = RateLimitPacer(clock=t.clock, sleep=t.sleep)
-    pacer.acquire()
-    pacer.release({"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"}, 429)
+    sent = pacer.acquire()
+    pacer.release(sent, {"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"}, 429)
     pacer.acquire()
     assert t.now >= 1007.0
     assert pacer.throttled == 1
+
