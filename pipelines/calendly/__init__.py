@@ -187,7 +187,9 @@ def invitees(events: list[dict], client: RESTClient, window: _Window, progress: 
 def _needs_invitees(event: dict, fingerprints: dict, window: _Window, previous_run: Optional[datetime]) -> bool:
     if fingerprints.get(uuid_from_uri(event["uri"])) != event_fingerprint(event):
         return True
-    return in_no_show_window(event, window.started, window.no_show, previous_run)
+    # A canceled event has no one left to miss it: no no-show can be marked on it.
+    return event.get("status") != "canceled" and in_no_show_window(
+        event, window.started, window.no_show, previous_run)
 
 
 @dlt.resource(name="routing_forms", primary_key="uri", write_disposition="merge")

@@ -13,8 +13,10 @@ from .truth import differences
 
 
 def _ended_within(truth: dict, days: float, now: datetime) -> int:
+    """Active events that ended within `days` of `now`: those a no-show can still be marked on."""
     lo = now - timedelta(days=days)
-    ends = (datetime.fromisoformat(e["end_time"].replace("Z", "+00:00")) for e in truth["scheduled_events"])
+    ends = (datetime.fromisoformat(e["end_time"].replace("Z", "+00:00"))
+            for e in truth["scheduled_events"] if e["status"] == "active")
     return sum(lo <= end <= now for end in ends)
 
 
