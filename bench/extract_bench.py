@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import platform
+import os
 import sys
 import tempfile
 import time
@@ -27,6 +28,7 @@ import duckdb
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # as the CLI does
 sys.path.insert(0, str(ROOT))
 
 from pipelines.config import Settings  # noqa: E402

@@ -80,7 +80,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         summary = run_extract(demo_settings, Progress("extract"))
     print(summary.line())
     _print_raw_summary(warehouse)
-    print(f"warehouse: {warehouse}  (open it read-only: duckdb -readonly {warehouse})")
+    print(f"warehouse: {warehouse}")
+    print(f"  query it read-only: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{warehouse}', "
+          "read_only=True).sql('select status, count(*) from calendly_raw.invitees group by 1'))\"")
     return 0
 
 

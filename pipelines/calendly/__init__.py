@@ -15,6 +15,7 @@ Why not `dlt.sources.incremental` for events: its cursor is the largest value se
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -91,7 +92,7 @@ def calendly_source(
         event_types(client, scope),
         organization_memberships(scope),
         events,
-        events | invitees(client, window, progress, _workers(pacer, max_workers)),
+        events | invitees(client, window, progress, _invitee_slots(pacer, max_workers)),
     ]
     if scope.is_admin:
         forms = routing_forms(client, scope)
@@ -114,13 +115,27 @@ class _Window:
         return max(self.lookback, self.no_show + timedelta(days=1))
 
 
-def _workers(pacer: RateLimitPacer, max_workers: int):
-    """Concurrency for invitee reads, sized to the rate limit: more threads than requests allowed per
-    second only queue in the pacer (500/min → 8, Calendly Free's 50/min → 1)."""
-    def size() -> int:
-        per_second = (pacer.limit or 60 * max_workers) / 60
-        return max(1, min(max_workers, int(per_second)))
-    return size
+class _Slots:
+    """At most `size` invitee reads in flight for the whole run. One for the run, not one per call:
+    dlt keeps several transformer calls (one per page of events) suspended at once, each with its
+    own thread pool, so a pool's size alone does not bound the concurrency."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._semaphore = threading.BoundedSemaphore(size)
+
+    def __enter__(self) -> None:
+        self._semaphore.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._semaphore.release()
+
+
+def _invitee_slots(pacer: RateLimitPacer, max_workers: int) -> _Slots:
+    """Sized to the rate limit: more reads in flight than requests allowed per second would only
+    queue in the pacer (500/min → 8, Calendly Free's 50/min → 1)."""
+    per_second = (pacer.limit or 60 * max_workers) / 60
+    return _Slots(max(1, min(max_workers, int(per_second))))
 
 
 @dlt.resource(name="event_types", primary_key="uri", write_disposition="merge", columns=EVENT_TYPE_COLUMNS)
@@ -158,7 +173,7 @@ def scheduled_events(client: RESTClient, scope: Scope, window: _Window, progress
 
 @dlt.transformer(name="invitees", primary_key="uri", write_disposition="merge", columns=INVITEE_COLUMNS)
 def invitees(events: list[dict], client: RESTClient, window: _Window, progress: Progress,
-             workers) -> Iterator[list[dict]]:
+             slots: _Slots) -> Iterator[list[dict]]:
     state = dlt.current.source_state()
     fingerprints: dict = state.setdefault("event_fingerprints", {})
     previous = state.get("previous_run_at")
@@ -169,14 +184,15 @@ def invitees(events: list[dict], client: RESTClient, window: _Window, progress: 
         return
 
     def fetch(event: dict) -> list[dict]:
-        rows = [row for page in client.paginate(
-            f"/scheduled_events/{uuid_from_uri(event['uri'])}/invitees", params={"count": PAGE_SIZE})
-            for row in page]
+        with slots:
+            rows = [row for page in client.paginate(
+                f"/scheduled_events/{uuid_from_uri(event['uri'])}/invitees", params={"count": PAGE_SIZE})
+                for row in page]
         progress.add(invitee_reads=1, invitees=len(rows))
         return rows
 
     # Threads only wait on HTTP; state and yielding stay on dlt's extract thread, in page order.
-    with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="calendly-invitees") as pool:
+    with ThreadPoolExecutor(max_workers=slots.size, thread_name_prefix="calendly-invitees") as pool:
         for event, rows in zip(stale, pool.map(fetch, stale)):
             if rows:
                 yield rows

@@ -20,3 +20,14 @@ def test_ten_percent_faults_and_300_per_minute_end_exact(warehouse):
     assert faults > 10  # faults were injected and survived
     assert stats["requests"] > 300  # more than one window's budget was needed
     assert stats["by_status"].get(429, 0) == 0
+
+
+def test_invitee_reads_are_concurrent_and_bounded(warehouse):
+    """Over a 20 ms network, invitees of different events are read at once – but never by more than
+    `max_workers` reads (plus the one listing request of dlt's extract thread)."""
+    account = CalendlyAccount.generate(seed=22, events=200, now=NOW)
+    with CalendlySandbox(account, rate_limit=0, latency_ms=20) as sandbox:
+        run_extract(settings_for(account, sandbox, warehouse), max_workers=3)
+        peak = sandbox.stats()["peak_in_flight"]
+    assert 3 <= peak <= 4
+    assert differences(warehouse, account.truth()) == []

@@ -421,7 +421,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        self.server.sandbox._serve(self)
+        self.server.sandbox._serve_counted(self)
 
     do_HEAD = do_OPTIONS = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # all answered 405
 
@@ -510,6 +510,7 @@ class CalendlySandbox:
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stats_lock = threading.Lock()
+        self._in_flight = 0
         self.reset_stats()
 
     # ------------------------------------------------------------------ lifecycle
@@ -558,6 +559,7 @@ class CalendlySandbox:
     def reset_stats(self) -> None:
         with self._stats_lock:
             self._requests, self._resets = 0, 0
+            self._peak_in_flight = self._in_flight
             self._by_route = dict.fromkeys(Api.ROUTE_NAMES + ["unknown"], 0)
             self._by_status: dict[int, int] = {}
             self.request_log: list[dict] = []
@@ -565,7 +567,8 @@ class CalendlySandbox:
     def stats(self) -> dict:
         with self._stats_lock:
             return {"requests": self._requests, "by_route": dict(self._by_route),
-                    "by_status": dict(self._by_status), "resets": self._resets}
+                    "by_status": dict(self._by_status), "resets": self._resets,
+                    "peak_in_flight": self._peak_in_flight}
 
     def _record(self, method, path, route, query, status) -> None:
         with self._stats_lock:
@@ -579,6 +582,17 @@ class CalendlySandbox:
                                      "status": status, "ts": time.time()})
 
     # ------------------------------------------------------------------ one request
+    def _serve_counted(self, h: _Handler) -> None:
+        """Serve one request, keeping the peak number served at once (how concurrent a client is)."""
+        with self._stats_lock:
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            self._serve(h)
+        finally:
+            with self._stats_lock:
+                self._in_flight -= 1
+
     def _serve(self, h: _Handler) -> None:
         split = urlsplit(h.path)
         path, pairs = split.path, parse_qsl(split.query, keep_blank_values=True)
