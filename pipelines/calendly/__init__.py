@@ -14,7 +14,6 @@ Why not `dlt.sources.incremental` for events: its cursor is the largest value se
 
 from __future__ import annotations
 
-import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,8 +49,6 @@ from .settings import (
     PAGE_SIZE,
     ROUTING_SUBMISSION_COLUMNS,
 )
-
-log = logging.getLogger(__name__)
 
 
 @dlt.source(name="calendly", root_key=True)
