@@ -39,6 +39,15 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_transform(args: argparse.Namespace, settings: Settings) -> int:
+    from .transform import run_transform
+
+    summary = run_transform(settings, Progress("transform"), as_of=args.as_of, select=args.select)
+    print(summary.line())
+    print(f"warehouse: {settings.warehouse_path} (schemas staging, marts)")
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     from .sandbox.calendly import CalendlyAccount, CalendlySandbox
 
@@ -66,6 +75,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """The whole job on the sandbox, into a demo warehouse of its own (never the real one)."""
     from .extract import run_extract
     from .sandbox.calendly import CalendlyAccount, CalendlySandbox
+    from .transform import run_transform
 
     warehouse = Path(args.warehouse).resolve() if args.warehouse else PROJECT_ROOT / "data" / "demo.duckdb"
     # Each demo generates a new sandbox account, so it starts from an empty demo warehouse.
@@ -80,9 +90,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         summary = run_extract(demo_settings, Progress("extract"))
     print(summary.line())
     _print_raw_summary(warehouse)
+    print(run_transform(demo_settings, Progress("transform")).line())
+    _print_marts_summary(warehouse)
     print(f"warehouse: {warehouse}")
     print(f"  query it read-only: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{warehouse}', "
-          "read_only=True).sql('select status, count(*) from calendly_raw.invitees group by 1'))\"")
+          "read_only=True).sql('select booking_status, count(*) from marts.contacts group by 1'))\"")
     return 0
 
 
@@ -103,6 +115,17 @@ def _print_raw_summary(warehouse: Path) -> None:
         print("  invitees: " + ", ".join(f"{kind} {n:,}" for kind, n in rows))
 
 
+def _print_marts_summary(warehouse: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        bookings = con.execute("select count(*) from marts.bookings").fetchone()[0]
+        contacts = con.execute("select count(*) from marts.contacts").fetchone()[0]
+        rows = con.execute("select booking_status, count(*) from marts.contacts group by 1 order by 2 desc").fetchall()
+    print(f"  marts.bookings: {bookings:,} rows; marts.contacts: {contacts:,} people – "
+          + ", ".join(f"{status} {n:,}" for status, n in rows))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="calendly-elt", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +137,11 @@ def _parser() -> argparse.ArgumentParser:
                          help="re-read invitees of events that ended this recently (default 7)")
     extract.add_argument("--max-workers", type=int, help="concurrent invitee reads at most (default 8)")
     extract.set_defaults(func=cmd_extract)
+
+    transform = sub.add_parser("transform", help="dbt build: staging, marts and their tests")
+    transform.add_argument("--as-of", help="pin 'now' for booking statuses (ISO timestamp), e.g. to rebuild history")
+    transform.add_argument("--select", help="dbt node selection, e.g. 'contacts+' (default: everything)")
+    transform.set_defaults(func=cmd_transform)
 
     sandbox = sub.add_parser("sandbox", help="serve a generated Calendly account on loopback")
     sandbox.add_argument("--events", type=int, default=3000)

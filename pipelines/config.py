@@ -22,6 +22,7 @@ class Settings:
     calendly_token: str | None
     calendly_api_url: str
     warehouse_path: Path
+    mapping_path: Path | None = None  # None: the commented default shipped in config/
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -32,6 +33,8 @@ class Settings:
             calendly_api_url=(env.get("CALENDLY_API_URL") or DEFAULT_API_URL).rstrip("/"),
             # Not relative to the working directory: `calendly-elt` run from anywhere finds one warehouse.
             warehouse_path=Path(warehouse).expanduser().resolve() if warehouse else DEFAULT_WAREHOUSE,
+            mapping_path=Path(env["CALENDLY_ELT_CONFIG"]).expanduser().resolve()
+            if env.get("CALENDLY_ELT_CONFIG") else None,
         )
 
     def require_calendly_token(self) -> str:

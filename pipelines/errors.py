@@ -46,6 +46,10 @@ def describe(exc: BaseException, api_url: str = "", secrets: Iterable[str | None
 def _describe(exc: BaseException, api_url: str) -> str:
     if (config := _first(exc, (ConfigError,))) is not None:
         return str(config)
+    from .transform import TransformFailed  # noqa: PLC0415 – errors must not import dbt eagerly
+
+    if (failed := _first(exc, (TransformFailed,))) is not None:
+        return str(failed)
     if (http := _first(exc, (requests.HTTPError,))) is not None and http.response is not None:
         response = http.response
         path = urlsplit(response.url).path or "/"

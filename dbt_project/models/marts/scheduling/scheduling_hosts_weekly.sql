@@ -1,0 +1,59 @@
+-- One row per primary host and week (weeks start on Monday, in UTC, by the meeting's start_time).
+-- Every rate is over all bookings of that host and week; show-up rate only over the meetings that
+-- have an outcome (completed or no-show).
+with
+
+bookings as (
+    select * from {{ ref('bookings') }}
+),
+
+memberships as (
+    select * from {{ ref('stg_calendly__organization_memberships') }}
+),
+
+bucketed as (
+    select
+        primary_host_uri,
+        {{ dbt.cast(dbt.date_trunc('week', at_time_zone('start_time', "'UTC'")), 'date') }} as week_start,
+        booking_status,
+        lead_time_hours
+    from bookings
+),
+
+aggregated as (
+    select
+        primary_host_uri,
+        week_start,
+        count(*) as bookings_count,
+        count(case when booking_status = 'completed' then 1 end) as completed_count,
+        count(case when booking_status = 'no_show' then 1 end) as no_show_count,
+        count(case when booking_status = 'cancelled' then 1 end) as cancelled_count,
+        count(case when booking_status = 'rescheduled' then 1 end) as rescheduled_count,
+        {{ median("lead_time_hours") }} as median_lead_time_hours
+    from bucketed
+    group by primary_host_uri, week_start
+),
+
+final as (
+    select
+        {{ dbt.concat(['aggregated.primary_host_uri', "'|'", dbt.cast('aggregated.week_start', dbt.type_string())]) }} as host_week_key,
+        aggregated.primary_host_uri,
+        memberships.user_name as host_name,
+        memberships.user_email as host_email,
+        aggregated.week_start,
+        aggregated.bookings_count,
+        aggregated.completed_count,
+        aggregated.no_show_count,
+        aggregated.cancelled_count,
+        aggregated.rescheduled_count,
+        aggregated.cancelled_count * 1.0 / aggregated.bookings_count as cancellation_rate,
+        aggregated.rescheduled_count * 1.0 / aggregated.bookings_count as reschedule_rate,
+        aggregated.no_show_count * 1.0 / aggregated.bookings_count as no_show_rate,
+        aggregated.completed_count * 1.0
+            / nullif(aggregated.completed_count + aggregated.no_show_count, 0) as show_up_rate,
+        aggregated.median_lead_time_hours
+    from aggregated
+    left join memberships on aggregated.primary_host_uri = memberships.user_uri
+)
+
+select * from final

@@ -1,0 +1,40 @@
+with
+
+source as (
+    select * from {{ source('calendly', 'event_types') }}
+),
+
+renamed as (
+    select
+        -- ids
+        uri as event_type_uri,
+        {{ dbt.split_part('uri', "'/'", -1) }} as event_type_id,
+        profile__owner as owner_uri,
+
+        -- strings
+        name as event_type_name,
+        slug as event_type_slug,
+        kind,
+        pooling_type,
+        kind_description,
+        profile__type as profile_type,
+        profile__name as profile_name,
+        scheduling_url,
+
+        -- numerics
+        duration as duration_minutes,
+
+        -- booleans
+        active as is_active,
+        secret as is_secret,
+        admin_managed as is_admin_managed,
+
+        -- timestamps
+        created_at,
+        updated_at,
+        deleted_at
+
+    from source
+)
+
+select * from renamed
