@@ -8,6 +8,7 @@ renamed as (
     select
         -- ids
         uri as event_type_uri,
+        _dlt_id as event_type_row_id,
         {{ dbt.split_part('uri', "'/'", -1) }} as event_type_id,
         profile__owner as owner_uri,
 
