@@ -24,12 +24,7 @@ aggregated as (
         event_type_name,
         event_type_slug,
         week_start,
-        count(*) as bookings_count,
-        count(case when booking_status = 'completed' then 1 end) as completed_count,
-        count(case when booking_status = 'no_show' then 1 end) as no_show_count,
-        count(case when booking_status = 'cancelled' then 1 end) as cancelled_count,
-        count(case when booking_status = 'rescheduled' then 1 end) as rescheduled_count,
-        {{ median("lead_time_hours") }} as median_lead_time_hours
+        {{ booking_outcome_counts() }}
     from bucketed
     group by event_type_uri, event_type_name, event_type_slug, week_start
 ),
@@ -41,16 +36,7 @@ final as (
         event_type_name,
         event_type_slug,
         week_start,
-        bookings_count,
-        completed_count,
-        no_show_count,
-        cancelled_count,
-        rescheduled_count,
-        cancelled_count * 1.0 / bookings_count as cancellation_rate,
-        rescheduled_count * 1.0 / bookings_count as reschedule_rate,
-        no_show_count * 1.0 / bookings_count as no_show_rate,
-        completed_count * 1.0 / nullif(completed_count + no_show_count, 0) as show_up_rate,
-        median_lead_time_hours
+        {{ booking_outcome_rates() }}
     from aggregated
 )
 

@@ -17,12 +17,7 @@ labelled as (
 aggregated as (
     select
         timezone,
-        count(*) as bookings_count,
-        count(case when booking_status = 'completed' then 1 end) as completed_count,
-        count(case when booking_status = 'no_show' then 1 end) as no_show_count,
-        count(case when booking_status = 'cancelled' then 1 end) as cancelled_count,
-        count(case when booking_status = 'rescheduled' then 1 end) as rescheduled_count,
-        {{ median("lead_time_hours") }} as median_lead_time_hours
+        {{ booking_outcome_counts() }}
     from labelled
     group by timezone
 ),
@@ -31,16 +26,7 @@ final as (
     select
         timezone,
         {{ dbt.split_part('timezone', "'/'", 1) }} as timezone_region,
-        bookings_count,
-        completed_count,
-        no_show_count,
-        cancelled_count,
-        rescheduled_count,
-        cancelled_count * 1.0 / bookings_count as cancellation_rate,
-        rescheduled_count * 1.0 / bookings_count as reschedule_rate,
-        no_show_count * 1.0 / bookings_count as no_show_rate,
-        completed_count * 1.0 / nullif(completed_count + no_show_count, 0) as show_up_rate,
-        median_lead_time_hours
+        {{ booking_outcome_rates() }}
     from aggregated
 )
 

@@ -24,12 +24,7 @@ aggregated as (
     select
         primary_host_uri,
         week_start,
-        count(*) as bookings_count,
-        count(case when booking_status = 'completed' then 1 end) as completed_count,
-        count(case when booking_status = 'no_show' then 1 end) as no_show_count,
-        count(case when booking_status = 'cancelled' then 1 end) as cancelled_count,
-        count(case when booking_status = 'rescheduled' then 1 end) as rescheduled_count,
-        {{ median("lead_time_hours") }} as median_lead_time_hours
+        {{ booking_outcome_counts() }}
     from bucketed
     group by primary_host_uri, week_start
 ),
@@ -41,17 +36,7 @@ final as (
         memberships.user_name as host_name,
         memberships.user_email as host_email,
         aggregated.week_start,
-        aggregated.bookings_count,
-        aggregated.completed_count,
-        aggregated.no_show_count,
-        aggregated.cancelled_count,
-        aggregated.rescheduled_count,
-        aggregated.cancelled_count * 1.0 / aggregated.bookings_count as cancellation_rate,
-        aggregated.rescheduled_count * 1.0 / aggregated.bookings_count as reschedule_rate,
-        aggregated.no_show_count * 1.0 / aggregated.bookings_count as no_show_rate,
-        aggregated.completed_count * 1.0
-            / nullif(aggregated.completed_count + aggregated.no_show_count, 0) as show_up_rate,
-        aggregated.median_lead_time_hours
+        {{ booking_outcome_rates('aggregated') }}
     from aggregated
     left join memberships on aggregated.primary_host_uri = memberships.user_uri
 )

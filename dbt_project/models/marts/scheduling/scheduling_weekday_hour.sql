@@ -19,12 +19,7 @@ aggregated as (
     select
         weekday_number,
         hour_of_day,
-        count(*) as bookings_count,
-        count(case when booking_status = 'completed' then 1 end) as completed_count,
-        count(case when booking_status = 'no_show' then 1 end) as no_show_count,
-        count(case when booking_status = 'cancelled' then 1 end) as cancelled_count,
-        count(case when booking_status = 'rescheduled' then 1 end) as rescheduled_count,
-        {{ median("lead_time_hours") }} as median_lead_time_hours
+        {{ booking_outcome_counts() }}
     from bucketed
     group by weekday_number, hour_of_day
 ),
@@ -43,16 +38,7 @@ final as (
             when 7 then 'Sunday'
         end as weekday_name,
         hour_of_day,
-        bookings_count,
-        completed_count,
-        no_show_count,
-        cancelled_count,
-        rescheduled_count,
-        cancelled_count * 1.0 / bookings_count as cancellation_rate,
-        rescheduled_count * 1.0 / bookings_count as reschedule_rate,
-        no_show_count * 1.0 / bookings_count as no_show_rate,
-        completed_count * 1.0 / nullif(completed_count + no_show_count, 0) as show_up_rate,
-        median_lead_time_hours
+        {{ booking_outcome_rates() }}
     from aggregated
 )
 
