@@ -24,7 +24,7 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # as the CLI does
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.calendly.client import calendly_client  # noqa: E402
-from pipelines.calendly.pacing import RateLimitPacer  # noqa: E402
+from pipelines.pacing import RateLimitPacer  # noqa: E402
 from pipelines.config import Settings  # noqa: E402
 from pipelines.extract import calendly_pipeline, run_extract  # noqa: E402
 from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402

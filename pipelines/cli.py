@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .config import PROJECT_ROOT, Settings
-from .errors import describe
+from .errors import BREVO, CALENDLY, describe
 from .progress import Progress
 
 
@@ -46,6 +47,35 @@ def cmd_transform(args: argparse.Namespace, settings: Settings) -> int:
     print(summary.line())
     print(f"warehouse: {settings.warehouse_path} (schemas staging, marts)")
     return 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from .brevo.sync import run_sync
+
+    summary = run_sync(settings, Progress("sync"), dry_run=args.dry_run)
+    print(summary.line())
+    if args.dry_run:
+        for contact in summary.samples:
+            print(f"  {contact.email}: lists {', '.join(contact.lists)}; {json.dumps(contact.attributes, default=str)}"
+                  + (f"  ({'; '.join(contact.notes)})" if contact.notes else ""))
+    return 1 if summary.failed else 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Every stage, in order; the first that fails stops the run."""
+    from .brevo.sync import run_sync
+    from .extract import run_extract
+    from .transform import run_transform
+
+    print(run_extract(settings, Progress("extract")).line())
+    print(run_transform(settings, Progress("transform")).line())
+    if not settings.brevo_api_key:
+        print("sync: skipped – BREVO_API_KEY is not set")
+        return 0
+    args.stage = "sync"  # a failure from here on is Brevo's (see main)
+    summary = run_sync(settings, Progress("sync"))
+    print(summary.line())
+    return 1 if summary.failed else 0
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
@@ -143,6 +173,13 @@ def _parser() -> argparse.ArgumentParser:
     transform.add_argument("--select", help="dbt node selection, e.g. 'contacts+' (default: everything)")
     transform.set_defaults(func=cmd_transform)
 
+    sync = sub.add_parser("sync", help="push new and changed contacts to Brevo")
+    sync.add_argument("--dry-run", action="store_true", help="count creates, updates and skips; send nothing")
+    sync.set_defaults(func=cmd_sync)
+
+    run = sub.add_parser("run", help="extract, transform and sync, in order")
+    run.set_defaults(func=cmd_run)
+
     sandbox = sub.add_parser("sandbox", help="serve a generated Calendly account on loopback")
     sandbox.add_argument("--events", type=int, default=3000)
     sandbox.add_argument("--seed", type=int, default=7)
@@ -178,7 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"calendly-elt {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 – the one place that turns failures into a message
-        reason = describe(exc, settings.calendly_api_url, secrets=[settings.calendly_token])
+        brevo = getattr(args, "stage", args.command) == "sync"
+        reason = describe(exc, (settings.brevo_api_url or BREVO.default_url) if brevo else settings.calendly_api_url,
+                          secrets=[settings.calendly_token, settings.brevo_api_key],
+                          service=BREVO if brevo else CALENDLY)
         print(f"calendly-elt {args.command}: {reason}", file=sys.stderr)
         return 1
 

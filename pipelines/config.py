@@ -23,6 +23,8 @@ class Settings:
     calendly_api_url: str
     warehouse_path: Path
     mapping_path: Path | None = None  # None: the commented default shipped in config/
+    brevo_api_key: str | None = None
+    brevo_api_url: str | None = None  # None: https://api.brevo.com/v3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -35,6 +37,8 @@ class Settings:
             warehouse_path=Path(warehouse).expanduser().resolve() if warehouse else DEFAULT_WAREHOUSE,
             mapping_path=Path(env["CALENDLY_ELT_CONFIG"]).expanduser().resolve()
             if env.get("CALENDLY_ELT_CONFIG") else None,
+            brevo_api_key=env.get("BREVO_API_KEY") or None,
+            brevo_api_url=(env.get("BREVO_API_URL") or "").rstrip("/") or None,
         )
 
     def require_calendly_token(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -38,12 +39,27 @@ def _calendly_message(response: requests.Response) -> str:
     return f"{body.get('title', '')}: {body.get('message', '')}".strip(": ")
 
 
-def describe(exc: BaseException, api_url: str = "", secrets: Iterable[str | None] = ()) -> str:
+@dataclass(frozen=True)
+class Service:
+    """Whose API a stage talks to, and the settings that fix it."""
+    name: str = "Calendly"
+    key_var: str = "CALENDLY_ACCESS_TOKEN"
+    key_kind: str = "a valid personal access token or OAuth access token"
+    url_var: str = "CALENDLY_API_URL"
+    default_url: str = "https://api.calendly.com"
+
+
+CALENDLY = Service()
+BREVO = Service("Brevo", "BREVO_API_KEY", "a valid Brevo API key", "BREVO_API_URL", "https://api.brevo.com/v3")
+
+
+def describe(exc: BaseException, api_url: str = "", secrets: Iterable[str | None] = (),
+             service: Service = CALENDLY) -> str:
     """One line for the user. Secrets are masked even if some library put them in a message."""
-    return _mask(_describe(exc, api_url), secrets)
+    return _mask(_describe(exc, api_url, service), secrets)
 
 
-def _describe(exc: BaseException, api_url: str) -> str:
+def _describe(exc: BaseException, api_url: str, service: Service) -> str:
     if (config := _first(exc, (ConfigError,))) is not None:
         return str(config)
     from .transform import TransformFailed  # noqa: PLC0415 – errors must not import dbt eagerly
@@ -56,22 +72,22 @@ def _describe(exc: BaseException, api_url: str) -> str:
         detail = _calendly_message(response)
         status = response.status_code
         if status == 401:
-            return (f"Calendly rejected the access token (401 {detail}): set CALENDLY_ACCESS_TOKEN to a "
-                    "valid personal access token or OAuth access token")
-        if status == 403:
+            return (f"{service.name} rejected the key (401 {detail}): set {service.key_var} to "
+                    f"{service.key_kind}")
+        if status == 403 and service is CALENDLY:
             return (f"the token may not read {path} (403 {detail}): use a token of an organization owner "
                     "or admin, or one whose user has access")
         if status == 404:
-            return (f"{api_url or 'the API'} answered 404 for {path}: check CALENDLY_API_URL "
-                    f"(Calendly's is https://api.calendly.com)")
+            return (f"{api_url or 'the API'} answered 404 for {path}: check {service.url_var} "
+                    f"({service.name}'s is {service.default_url})")
         if status == 429:
-            return f"Calendly kept rate-limiting {path} (429) after every retry: try again in a minute"
+            return f"{service.name} kept rate-limiting {path} (429) after every retry: try again in a minute"
         if status >= 500:
-            return f"Calendly kept failing on {path} (HTTP {status}) after every retry: try again later"
-        return f"Calendly refused {path} (HTTP {status} {detail})"
+            return f"{service.name} kept failing on {path} (HTTP {status}) after every retry: try again later"
+        return f"{service.name} refused {path} (HTTP {status} {detail})"
     if (conn := _first(exc, (requests.ConnectionError, requests.Timeout))) is not None:
         return (f"could not reach {api_url or 'the API'} ({type(conn).__name__}) after every retry: check "
-                "CALENDLY_API_URL and the network")
+                f"{service.url_var} and the network")
     if (bad := _first(exc, (json.JSONDecodeError, requests.JSONDecodeError))) is not None:
         return (f"the API returned a page that is not valid JSON ({bad}); this run's data was not loaded "
                 "and the next run starts from the same point")

@@ -6,7 +6,6 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .config import PROJECT_ROOT, Settings
 from .mapping import load_mapping

@@ -35,7 +35,7 @@ from .helpers import (
     relist_from,
     uuid_from_uri,
 )
-from .pacing import RateLimitPacer
+from ..pacing import RateLimitPacer
 from .scope import Scope, resolve_scope
 from .settings import (
     DEFAULT_API_URL,

@@ -10,7 +10,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
-from .pacing import PacedAdapter, RateLimitPacer
+from ..pacing import PacedAdapter, RateLimitPacer
 
 
 def calendly_client(api_url: str, access_token: str, pacer: RateLimitPacer, *,

@@ -1,6 +1,6 @@
 """The pacer against a simulated fixed-window limiter: no 429s, and the budget is actually used."""
 
-from pipelines.calendly.pacing import RateLimitPacer
+from pipelines.pacing import RateLimitPacer
 
 
 class FakeTime:

@@ -1,7 +1,7 @@
 """Deterministic replays of the races a threaded pacer meets: replies that arrive late, and replies
 without headers. (Scenarios from a review that broke an earlier version of the pacer.)"""
 
-from pipelines.calendly.pacing import RateLimitPacer
+from pipelines.pacing import RateLimitPacer
 
 
 def _headers(limit, remaining, reset):

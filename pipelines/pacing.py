@@ -1,4 +1,5 @@
-"""Pace requests from Calendly's `X-RateLimit-*` headers so a run stays under the limit.
+"""Pace requests from rate-limit headers (Calendly's `X-RateLimit-*`, Brevo's `x-sib-ratelimit-*`) so a
+run stays under the limit.
 
 dlt's retry handles a 429 after the fact, with ~15 s of exponential backoff unless the server sends
 `Retry-After` – shorter than Calendly's 60 s window. Instead of bouncing off 429s we keep our own
@@ -17,13 +18,16 @@ from typing import Callable, Mapping
 from requests.adapters import HTTPAdapter
 
 _UNKNOWN_WINDOW_POLL = 0.05  # budget spent before any response told us when the new window ends
+CALENDLY_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
 class RateLimitPacer:
     """Thread-safe budget of requests per rate-limit window, learned from response headers."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 header_names: tuple[str, str, str] = CALENDLY_HEADERS) -> None:
+        self._limit_header, self._remaining_header, self._reset_header = header_names
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -58,9 +62,9 @@ class RateLimitPacer:
         with self._lock:
             self._in_flight -= 1
             try:
-                limit = int(headers["X-RateLimit-Limit"])  # type: ignore[index]
-                remaining = int(headers["X-RateLimit-Remaining"])  # type: ignore[index]
-                reset = float(headers["X-RateLimit-Reset"])  # type: ignore[index]
+                limit = int(headers[self._limit_header])  # type: ignore[index]
+                remaining = int(headers[self._remaining_header])  # type: ignore[index]
+                reset = float(headers[self._reset_header])  # type: ignore[index]
             except (KeyError, TypeError, ValueError):
                 return
             if status == 429:

@@ -1,0 +1,1 @@
+"""Reverse sync: `marts.contacts` → Brevo contacts, attributes and lists (only what changed)."""

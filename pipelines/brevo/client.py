@@ -1,0 +1,54 @@
+"""The HTTP client of the Brevo sync: dlt's RESTClient on dlt's retrying session, paced by Brevo's
+`x-sib-ratelimit-*` headers (the same pacer as the Calendly source)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from dlt.common.jsonpath import compile_path
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import APIKeyAuth
+from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+
+from ..pacing import PacedAdapter, RateLimitPacer
+from .settings import LIST_PAGE, RATE_LIMIT_HEADERS
+
+
+class BrevoClient:
+    def __init__(self, api_url: str, api_key: str, max_attempts: int = 8) -> None:
+        self.pacer = RateLimitPacer(header_names=RATE_LIMIT_HEADERS)
+        self.requests_sent = 0
+        session = Client(raise_for_status=False, request_max_attempts=max_attempts,
+                         request_backoff_factor=0.5, request_max_retry_delay=30).session
+        adapter = PacedAdapter(self.pacer, self._count, pool_maxsize=4)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self.rest = RESTClient(base_url=api_url.rstrip("/"),
+                               auth=APIKeyAuth(name="api-key", api_key=api_key, location="header"),
+                               session=session)
+
+    def _count(self) -> None:
+        self.requests_sent += 1
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.rest.get(path, params=params or None)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path: str, body: Any) -> Any:
+        response = self.rest.post(path, json=body)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def post_raw(self, path: str, data: bytes) -> Any:
+        """POST an already serialised JSON body (imports are sized by their bytes before sending)."""
+        response = self.rest.request(path, method="POST", data=data, headers={"Content-Type": "application/json"})
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def pages(self, path: str, key: str) -> Iterator[dict]:
+        """Every item of a `limit`/`offset` listing (folders, lists), `count` being the total."""
+        paginator = OffsetPaginator(limit=LIST_PAGE, total_path="count")
+        for page in self.rest.paginate(path, paginator=paginator, data_selector=compile_path(key)):
+            yield from page

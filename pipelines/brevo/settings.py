@@ -1,0 +1,19 @@
+"""Constants of the Brevo sync."""
+
+DEFAULT_API_URL = "https://api.brevo.com/v3"
+RATE_LIMIT_HEADERS = ("x-sib-ratelimit-limit", "x-sib-ratelimit-remaining", "x-sib-ratelimit-reset")
+
+# POST /contacts/import takes at most 10 MB; stay well under it (the JSON around the rows counts too).
+MAX_IMPORT_BYTES = 8_000_000
+MAX_IMPORT_ROWS = 50_000
+LIST_PAGE = 50  # Brevo's maximum `limit` for folders and lists
+
+FOLDER_NAME = "Calendly"
+EVENT_TYPE_LIST = "Calendly: {name}"
+
+# Brevo attribute types of the contact fields the mapping may name (everything else is text).
+FIELD_TYPES = {"start_time": "date"}
+
+POLL_FIRST_SECONDS = 0.2
+POLL_MAX_SECONDS = 5.0
+POLL_TIMEOUT_SECONDS = 900.0

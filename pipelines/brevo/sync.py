@@ -1,0 +1,200 @@
+"""The sync stage: push the contacts that are new, changed or failed before to Brevo.
+
+One `POST /contacts/import` per event-type list (with the all-invitees list), split by size: an
+import's `listIds` apply to every row in it, so grouping rows by list puts 10,000 contacts in about as
+many imports as there are event types, instead of one per combination of types. Each import is polled
+to completion; its contacts are recorded as synced only then, and only once every import that
+carries them has completed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterator
+
+import duckdb
+
+from ..config import ConfigError, Settings
+from ..mapping import load_mapping
+from ..progress import Progress
+from .bootstrap import ensure_attributes, ensure_lists, list_keys
+from .client import BrevoClient
+from .contacts import BrevoContact, attribute_types, build_contacts
+from .settings import (
+    DEFAULT_API_URL,
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS,
+    POLL_FIRST_SECONDS,
+    POLL_MAX_SECONDS,
+    POLL_TIMEOUT_SECONDS,
+)
+from .state import Outcome, ensure_tables, load_state, record
+
+
+class ImportFailed(Exception):
+    pass
+
+
+@dataclass
+class SyncSummary:
+    run_id: str
+    creates: int = 0
+    updates: int = 0
+    skipped: int = 0
+    invalid: int = 0
+    synced: int = 0
+    failed: int = 0
+    imports: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    samples: list[BrevoContact] = field(default_factory=list)
+    dry_run: bool = False
+
+    def line(self) -> str:
+        if self.dry_run:
+            return (f"sync (dry run): would create {self.creates:,}, update {self.updates:,}, skip "
+                    f"{self.skipped:,} unchanged; {self.invalid:,} invalid emails would not be sent")
+        return (f"sync: done in {self.seconds:.1f}s – {self.synced:,} contacts synced ({self.creates:,} new, "
+                f"{self.updates:,} changed), {self.failed:,} failed (retried next run), {self.invalid:,} invalid "
+                f"emails not sent, {self.skipped:,} unchanged; {self.imports} imports, {self.requests} requests")
+
+
+def _read_marts(con: duckdb.DuckDBPyConnection) -> tuple[list[dict], dict[str, list[str]]]:
+    cursor = con.execute("select * from marts.contacts order by email")
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, r)) for r in cursor.fetchall()]
+    event_types: dict[str, list[str]] = {}
+    for email, name in con.execute(
+            "select distinct email, event_type_name from marts.bookings where event_type_name is not null"
+            " order by 1, 2").fetchall():
+        event_types.setdefault(email, []).append(name)
+    return rows, event_types
+
+
+def _batches(contacts: list[BrevoContact], list_ids: list[int]) -> Iterator[tuple[bytes, list[str]]]:
+    """Import bodies of at most MAX_IMPORT_BYTES / MAX_IMPORT_ROWS rows, and the emails in each."""
+    def body(rows: list[str]) -> bytes:
+        return (f'{{"listIds":{json.dumps(list_ids)},"updateExistingContacts":true,'
+                f'"emptyContactsAttributes":false,"jsonBody":[{",".join(rows)}]}}').encode()
+
+    rows: list[str] = []
+    emails: list[str] = []
+    size = len(body([]))
+    for contact in contacts:
+        row = json.dumps({"email": contact.email, "attributes": contact.attributes}, separators=(",", ":"))
+        if rows and (size + len(row) + 1 > MAX_IMPORT_BYTES or len(rows) >= MAX_IMPORT_ROWS):
+            yield body(rows), emails
+            rows, emails, size = [], [], len(body([]))
+        rows.append(row)
+        emails.append(contact.email)
+        size += len(row) + 1
+    if rows:
+        yield body(rows), emails
+
+
+def _wait_for(client: BrevoClient, process_id: int) -> None:
+    delay, deadline = POLL_FIRST_SECONDS, time.monotonic() + POLL_TIMEOUT_SECONDS
+    while True:
+        status = client.get(f"/processes/{process_id}").get("status")
+        if status == "completed":
+            return
+        if status in ("failed", "cancelled"):
+            raise ImportFailed(f"Brevo import process {process_id} {status}")
+        if time.monotonic() > deadline:
+            raise ImportFailed(f"Brevo import process {process_id} still {status} after {POLL_TIMEOUT_SECONDS:.0f}s")
+        time.sleep(delay)
+        delay = min(delay * 1.5, POLL_MAX_SECONDS)
+
+
+def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool = False,
+             samples: int = 3) -> SyncSummary:
+    progress = progress or Progress("sync", stream=None)
+    started = time.monotonic()
+    mapping = load_mapping(settings.mapping_path)
+    summary = SyncSummary(run_id=datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
+                          dry_run=dry_run)
+    if not settings.warehouse_path.exists():
+        raise ConfigError(f"no warehouse at {settings.warehouse_path}: run `calendly-elt extract` and `transform` first")
+    with duckdb.connect(str(settings.warehouse_path), read_only=dry_run) as con:
+        if not dry_run:
+            ensure_tables(con)
+        rows, event_types = _read_marts(con)
+        has_state = bool(con.execute("select count(*) from information_schema.tables where table_schema = "
+                                     "'brevo_sync' and table_name = 'contact_state'").fetchone()[0])
+        state = load_state(con) if has_state else {}
+        contacts = build_contacts(rows, event_types, mapping)
+        due: list[BrevoContact] = []
+        invalid: list[Outcome] = []
+        for contact in contacts:
+            previous = state.get(contact.email)
+            if previous and previous[0] == contact.payload_hash and previous[1] != "failed":
+                summary.skipped += 1
+                continue
+            operation = "update" if previous else "create"
+            if not contact.valid:
+                summary.invalid += 1
+                invalid.append(Outcome(contact.email, operation, "invalid", contact.payload_hash, "; ".join(contact.notes)))
+                continue
+            setattr(summary, operation + "s", getattr(summary, operation + "s") + 1)
+            due.append(contact)
+        summary.samples = due[:samples]
+        if dry_run:
+            return summary
+        record(con, summary.run_id, invalid)
+        if due:
+            _push(con, settings, mapping, due, state, summary, progress)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict, summary: SyncSummary,
+          progress: Progress) -> None:
+    api_key = settings.brevo_api_key
+    if not api_key:
+        raise ConfigError("BREVO_API_KEY is not set: create an API key in Brevo (SMTP & API → API keys) and export it")
+    client = BrevoClient(settings.brevo_api_url or DEFAULT_API_URL, api_key)
+    ensure_attributes(client, attribute_types(mapping))
+    keys = {key for contact in due for key in contact.lists}
+    names, ids = list_keys(keys)
+    list_id = ensure_lists(client, names, ids)
+    all_list = list_id[mapping.all_invitees_list]
+
+    # One group per list; every contact is at least in the all-invitees list.
+    groups: dict[str, list[BrevoContact]] = {}
+    for contact in due:
+        type_lists = [k for k in contact.lists if k != mapping.all_invitees_list] or [mapping.all_invitees_list]
+        for key in type_lists:
+            groups.setdefault(key, []).append(contact)
+    pending = Counter(m.email for members in groups.values() for m in members)  # imports left per contact
+    failures: dict[str, str] = {}
+    by_email = {c.email: c for c in due}
+    for key, members in sorted(groups.items()):
+        list_ids = sorted({all_list, list_id[key]})
+        for body, emails in _batches(members, list_ids):
+            summary.imports += 1
+            try:
+                process = client.post_raw("/contacts/import", body)
+                _wait_for(client, int(process["processId"]))
+            except Exception as exc:  # noqa: BLE001 – a failed batch stays pending, the run goes on
+                reason = f"import into lists {list_ids} failed: {exc}".splitlines()[0][:500]
+                for email in emails:
+                    failures.setdefault(email, reason)
+            progress.add(contacts_pushed=len(emails))
+            done = []
+            for email in emails:
+                pending[email] -= 1
+                if pending[email] == 0:
+                    done.append(email)
+            # Record contacts whose every import has finished, so a killed run keeps what completed.
+            record(con, summary.run_id, [
+                Outcome(e, "update" if e in state else "create", "failed" if e in failures else "synced",
+                        by_email[e].payload_hash, failures.get(e) or "; ".join(by_email[e].notes) or None)
+                for e in done])
+    summary.failed = len(failures)
+    summary.synced = len(due) - summary.failed
+    summary.requests = client.requests_sent
