@@ -30,6 +30,7 @@ class BrevoContact:
     lists: list[str]  # list names: the all-invitees list and one per event type booked
     notes: list[str] = field(default_factory=list)  # what was left out, for the sync log
     valid: bool = True
+    release_sms: list[str] = field(default_factory=list)  # SMS attributes to blank: another contact takes the number
 
     @property
     def payload_hash(self) -> str:
@@ -90,6 +91,7 @@ def build_contacts(rows: list[dict], event_types: dict[str, list[str]], mapping:
     contacts = []
     for row in rows:
         notes: list[str] = []
+        release: list[str] = []
         attributes: dict[str, Any] = {}
         for attribute, source in sources.items():
             value = row.get(_COLUMNS[source])
@@ -107,10 +109,11 @@ def build_contacts(rows: list[dict], event_types: dict[str, list[str]], mapping:
             elif sms and holders.get(sms) != row["email"]:
                 attributes.pop(attribute)
                 notes.append(f"phone {sms} dropped: {holders[sms]} has it too (Brevo keeps an SMS on one contact)")
+                release.append(attribute)
         lists = [mapping.all_invitees_list] + sorted(
             {_list_key(event_type_list(mapping, t)) for t in event_types.get(row["email"], [])})
         valid = bool(_EMAIL.match(row["email"]))
         if not valid:
             notes.append("not a valid email address: not sent")
-        contacts.append(BrevoContact(row["email"], attributes, lists, notes, valid))
+        contacts.append(BrevoContact(row["email"], attributes, lists, notes, valid, release))
     return contacts

@@ -76,22 +76,24 @@ def _read_marts(con: duckdb.DuckDBPyConnection) -> tuple[list[dict], dict[str, l
     return rows, event_types
 
 
-def _batches(contacts: list[BrevoContact], list_ids: list[int]) -> Iterator[tuple[bytes, list[str]]]:
-    """Import bodies of at most MAX_IMPORT_BYTES / MAX_IMPORT_ROWS rows, and the emails in each."""
+def _batches(rows_by_email: list[tuple[str, dict]], list_ids: list[int],
+             empty_attributes: bool = False) -> Iterator[tuple[bytes, list[str]]]:
+    """Import bodies of at most MAX_IMPORT_BYTES / MAX_IMPORT_ROWS rows, and the emails in each.
+    `empty_attributes`: a blank value erases the stored one (Brevo's `emptyContactsAttributes`)."""
     def body(rows: list[str]) -> bytes:
         return (f'{{"listIds":{json.dumps(list_ids)},"updateExistingContacts":true,'
-                f'"emptyContactsAttributes":false,"jsonBody":[{",".join(rows)}]}}').encode()
+                f'"emptyContactsAttributes":{json.dumps(empty_attributes)},"jsonBody":[{",".join(rows)}]}}').encode()
 
     rows: list[str] = []
     emails: list[str] = []
     size = len(body([]))
-    for contact in contacts:
-        row = json.dumps({"email": contact.email, "attributes": contact.attributes}, separators=(",", ":"))
+    for email, attributes in rows_by_email:
+        row = json.dumps({"email": email, "attributes": attributes}, separators=(",", ":"))
         if rows and (size + len(row) + 1 > MAX_IMPORT_BYTES or len(rows) >= MAX_IMPORT_ROWS):
             yield body(rows), emails
             rows, emails, size = [], [], len(body([]))
         rows.append(row)
-        emails.append(contact.email)
+        emails.append(email)
         size += len(row) + 1
     if rows:
         yield body(rows), emails
@@ -173,9 +175,19 @@ def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict
     pending = Counter(m.email for members in groups.values() for m in members)  # imports left per contact
     failures: dict[str, str] = {}
     by_email = {c.email: c for c in due}
+    # First free the phone numbers that move to another contact: Brevo keeps an SMS on one contact,
+    # and an import that leaves an attribute out does not erase it. Only the SMS column is blanked.
+    releases = [(c.email, {a: "" for a in c.release_sms}) for c in due if c.release_sms]
+    for body, emails in _batches(releases, [all_list], empty_attributes=True):
+        summary.imports += 1
+        try:
+            _wait_for(client, int(client.post_raw("/contacts/import", body)["processId"]))
+        except Exception as exc:  # noqa: BLE001 – those contacts stay pending, the run goes on
+            for email in emails:
+                failures.setdefault(email, f"freeing the SMS failed: {exc}".splitlines()[0][:500])
     for key, members in sorted(groups.items()):
         list_ids = sorted({all_list, list_id[key]})
-        for body, emails in _batches(members, list_ids):
+        for body, emails in _batches([(m.email, m.attributes) for m in members], list_ids):
             summary.imports += 1
             try:
                 process = client.post_raw("/contacts/import", body)

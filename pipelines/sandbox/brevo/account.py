@@ -1,0 +1,435 @@
+"""The state of one Brevo account, and the ground truth tests compare a sync against.
+
+Contacts are keyed by lower-cased email (Brevo treats email case-insensitively and stores it
+lower-cased); email and SMS are unique across contacts. Attribute values are kept only when the
+attribute exists in the account and the value has its type, as Brevo does silently: text is a
+string, date a "YYYY-MM-DD" string, float a number, boolean a bool, and SMS (held apart from the
+other attributes, shown among them and as ``sms``) an international number "+<country code><number>".
+
+Imports are two-step, like Brevo's background processes: :meth:`BrevoAccount.submit_import`
+queues the rows and returns a process id, :meth:`BrevoAccount.apply_import` (called later by the
+server's timer thread) applies them and completes the process report.
+
+Every method takes the account lock itself; the HTTP side never touches the dicts directly.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+from datetime import date, datetime, timezone
+
+ATTRIBUTE_TYPES = ("text", "date", "float", "boolean")
+# A new Brevo account has these contact attributes (EMAIL is the identifier, not an attribute).
+DEFAULT_ATTRIBUTES = (("FIRSTNAME", "text"), ("LASTNAME", "text"), ("SMS", "text"))
+EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
+SMS = re.compile(r"^\+[1-9][0-9]{6,14}$")  # E.164: "+", country code, at most 15 digits in all
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def valid_email(value) -> bool:
+    return isinstance(value, str) and len(value) <= 254 and EMAIL.match(value) is not None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _empty(value) -> bool:
+    """An "empty field" in Brevo's import sense: a null or a blank string."""
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+class Rejected(Exception):
+    """A contact operation Brevo refuses (the server answers 400 with ``code``/``message``)."""
+
+    def __init__(self, code: str, message: str, metadata: dict | None = None):
+        super().__init__(message)
+        self.code, self.message, self.metadata = code, message, metadata
+
+
+class BrevoAccount:
+    def __init__(self, api_key: str = "xkeysib-sandbox-0001", contact_limit_per_import_bytes: int = 10_000_000):
+        self.api_key = api_key
+        self.contact_limit_per_import_bytes = contact_limit_per_import_bytes
+        self.lock = threading.RLock()
+        self._attributes = {name: {"category": "normal", "type": t} for name, t in DEFAULT_ATTRIBUTES}
+        self._folders: dict[int, dict] = {}  # id -> {"name", "createdAt"}
+        self._lists: dict[int, dict] = {}  # id -> {"name", "folderId", "createdAt"}
+        self._contacts: dict[str, dict] = {}  # email -> {"id", "attributes", "listIds": set, "sms", "createdAt", "modifiedAt"}
+        self._by_id: dict[int, str] = {}
+        self._by_sms: dict[str, str] = {}
+        self._processes: dict[int, dict] = {}  # the reports of processes(), by id
+        self._process_times: dict[int, dict] = {}  # id -> {"created_at", "completed_at"}
+        self._jobs: dict[int, dict] = {}  # imports submitted and not applied yet
+        self._next = {"folder": 1, "list": 1, "contact": 1, "process": 1}
+
+    def _new_id(self, kind: str) -> int:
+        n = self._next[kind]
+        self._next[kind] = n + 1
+        return n
+
+    # ------------------------------------------------------------------ ground truth
+    def contacts(self) -> dict:
+        """{email: {"id", "attributes", "listIds" (sorted), "sms"}}, a deep copy. ``attributes``
+        holds SMS too when the contact has one (as Brevo shows it); ``sms`` repeats it (or None)."""
+        with self.lock:
+            return {email: {"id": c["id"], "attributes": self._shown_attributes(c),
+                            "listIds": sorted(c["listIds"]), "sms": c["sms"]}
+                    for email, c in self._contacts.items()}
+
+    @staticmethod
+    def _shown_attributes(c: dict) -> dict:
+        attributes = copy.deepcopy(c["attributes"])
+        if c["sms"] is not None:
+            attributes["SMS"] = c["sms"]
+        return attributes
+
+    def lists(self) -> dict:
+        with self.lock:
+            return {i: {"name": li["name"], "folderId": li["folderId"]} for i, li in self._lists.items()}
+
+    def folders(self) -> dict:
+        with self.lock:
+            return {i: f["name"] for i, f in self._folders.items()}
+
+    def attributes(self) -> dict:
+        with self.lock:
+            return copy.deepcopy(self._attributes)
+
+    def processes(self) -> dict:
+        with self.lock:
+            return copy.deepcopy(self._processes)
+
+    # ------------------------------------------------------------------ attributes, folders, lists
+    def create_attribute(self, name: str, type_: str, category: str = "normal") -> bool:
+        """Add an attribute; False if one of that (upper-cased) name exists."""
+        name = name.upper()
+        with self.lock:
+            if name in self._attributes:
+                return False
+            self._attributes[name] = {"category": category, "type": type_}
+            return True
+
+    def attribute_rows(self) -> list[dict]:
+        with self.lock:
+            return [{"name": n, "category": a["category"], "type": a["type"]} for n, a in self._attributes.items()]
+
+    def create_folder(self, name: str) -> int:
+        with self.lock:
+            fid = self._new_id("folder")
+            self._folders[fid] = {"name": name, "createdAt": _now()}
+            return fid
+
+    def has_folder(self, folder_id: int) -> bool:
+        with self.lock:
+            return folder_id in self._folders
+
+    def create_list(self, name: str, folder_id: int) -> int:
+        with self.lock:
+            if folder_id not in self._folders:
+                raise KeyError(folder_id)
+            lid = self._new_id("list")
+            self._lists[lid] = {"name": name, "folderId": folder_id, "createdAt": _now()}
+            return lid
+
+    def has_list(self, list_id: int) -> bool:
+        with self.lock:
+            return list_id in self._lists
+
+    def unknown_lists(self, list_ids) -> list:
+        with self.lock:
+            return [i for i in list_ids if i not in self._lists]
+
+    def _members(self) -> dict[int, int]:
+        counts = dict.fromkeys(self._lists, 0)
+        for c in self._contacts.values():
+            for lid in c["listIds"]:
+                counts[lid] = counts.get(lid, 0) + 1
+        return counts
+
+    def _list_row(self, lid: int, members: int) -> dict:
+        li = self._lists[lid]
+        return {"id": lid, "name": li["name"], "folderId": li["folderId"], "totalBlacklisted": 0,
+                "totalSubscribers": members, "uniqueSubscribers": members}
+
+    def list_rows(self) -> list[dict]:
+        """Every list in creation order, with its subscriber counts (nobody is blacklisted here)."""
+        with self.lock:
+            members = self._members()
+            return [self._list_row(lid, members[lid]) for lid in self._lists]
+
+    def list_info(self, list_id: int) -> dict | None:
+        with self.lock:
+            if list_id not in self._lists:
+                return None
+            members = sum(1 for c in self._contacts.values() if list_id in c["listIds"])
+            return dict(self._list_row(list_id, members), createdAt=self._lists[list_id]["createdAt"],
+                        dynamicList=False)
+
+    def folder_rows(self) -> list[dict]:
+        with self.lock:
+            in_folder: dict[int, set] = {fid: set() for fid in self._folders}
+            for email, c in self._contacts.items():
+                for lid in c["listIds"]:
+                    in_folder[self._lists[lid]["folderId"]].add(email)
+            return [{"id": fid, "name": f["name"], "totalBlacklisted": 0, "totalSubscribers": len(in_folder[fid]),
+                     "uniqueSubscribers": len(in_folder[fid])} for fid, f in self._folders.items()]
+
+    def change_membership(self, list_id: int, keys: list, add: bool, by_id: bool = False) -> tuple[list, list]:
+        """Add (or remove) existing contacts, given by email or id, to (from) a list.
+
+        Returns (success, failure): a key fails when its contact does not exist or is already
+        in (out of) the list. Emails are answered lower-cased, as Brevo stores them."""
+        success, failure = [], []
+        with self.lock:
+            for key in keys:
+                email = self._by_id.get(key) if by_id else (key.lower() if isinstance(key, str) else None)
+                shown = key if by_id else (key.lower() if isinstance(key, str) else key)
+                c = self._contacts.get(email) if email is not None else None
+                if c is None or (list_id in c["listIds"]) == add:
+                    failure.append(shown)
+                    continue
+                (c["listIds"].add if add else c["listIds"].discard)(list_id)
+                c["modifiedAt"] = _now()
+                success.append(shown)
+        return success, failure
+
+    # ------------------------------------------------------------------ attribute values
+    def _check(self, name: str, value) -> str | None:
+        """Why ``value`` cannot be stored in attribute ``name`` (None if it can)."""
+        attr = self._attributes.get(name)
+        if attr is None:
+            return "unknown attribute"
+        if name == "SMS":
+            return None if isinstance(value, str) and SMS.match(value) else "not an international number (+<digits>)"
+        kind = attr["type"]
+        if kind == "text":
+            return None if isinstance(value, str) else "not a string"
+        if kind == "float":
+            return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "not a number"
+        if kind == "boolean":
+            return None if isinstance(value, bool) else "not a boolean"
+        if kind == "date":
+            if isinstance(value, str) and ISO_DATE.match(value):
+                try:
+                    date.fromisoformat(value)
+                    return None
+                except ValueError:
+                    pass
+            return "not a YYYY-MM-DD date"
+        return f"type {kind} not supported by the sandbox"
+
+    def _set_sms(self, email: str, c: dict, sms: str | None) -> bool:
+        """Give contact ``c`` this SMS (None erases it); False if another contact holds it."""
+        if sms is not None and self._by_sms.get(sms, email) != email:
+            return False
+        if c["sms"] is not None:
+            self._by_sms.pop(c["sms"], None)
+        c["sms"] = sms
+        if sms is not None:
+            self._by_sms[sms] = email
+        return True
+
+    def _new_contact(self, email: str, now: str | None = None) -> dict:
+        now = now or _now()
+        c = {"id": self._new_id("contact"), "attributes": {}, "listIds": set(), "sms": None,
+             "createdAt": now, "modifiedAt": now}
+        self._contacts[email] = c
+        self._by_id[c["id"]] = email
+        return c
+
+    # ------------------------------------------------------------------ single contacts
+    def find(self, identifier: str, kind: str | None = None) -> str | None:
+        """The email of the contact an API identifier designates (email, id or SMS), or None."""
+        with self.lock:
+            if kind is None:
+                kind = ("email_id" if "@" in identifier else "contact_id" if identifier.isdigit()
+                        else "phone_id")
+            if kind == "email_id":
+                email = identifier.lower()
+                return email if email in self._contacts else None
+            if kind == "contact_id":
+                return self._by_id.get(int(identifier)) if identifier.isdigit() else None
+            if kind == "phone_id":
+                return self._by_sms.get(identifier) or self._by_sms.get("+" + identifier.lstrip("+"))
+            return None
+
+    def contact_view(self, email: str) -> dict | None:
+        """A contact as GET /contacts/{identifier} shows it."""
+        with self.lock:
+            c = self._contacts.get(email)
+            if c is None:
+                return None
+            attributes = self._shown_attributes(c)
+            return {"email": email, "id": c["id"], "emailBlacklisted": False, "smsBlacklisted": False,
+                    "createdAt": c["createdAt"], "modifiedAt": c["modifiedAt"], "attributes": attributes,
+                    "listIds": sorted(c["listIds"]), "statistics": {}}
+
+    def _apply_attributes(self, email: str, c: dict, attributes: dict, erase_empty: bool) -> None:
+        """createContact/updateContact semantics: unknown attributes and wrong types are ignored,
+        empty values erase (updates only), a bad or taken SMS is refused before anything changes."""
+        sms = attributes.get("SMS", c["sms"])
+        if "SMS" in attributes and not _empty(sms):
+            if self._check("SMS", sms):
+                raise Rejected("invalid_parameter", "Invalid phone number")
+            if self._by_sms.get(sms, email) != email:
+                raise Rejected("duplicate_parameter", "Unable to update contact, SMS is already associated with another Contact",
+                               {"duplicate_identifiers": ["sms"]})
+        for name, value in attributes.items():
+            if _empty(value):
+                if erase_empty and name in self._attributes:
+                    if name == "SMS":
+                        self._set_sms(email, c, None)
+                    else:
+                        c["attributes"].pop(name, None)
+            elif self._check(name, value) is None:
+                if name == "SMS":
+                    self._set_sms(email, c, value)
+                else:
+                    c["attributes"][name] = value
+
+    def create_contact(self, email: str, attributes: dict, list_ids: list, update_enabled: bool) -> int | None:
+        """POST /contacts: the new contact's id, or None when an existing one was updated."""
+        key = email.lower()
+        with self.lock:
+            c = self._contacts.get(key)
+            if c is not None and not update_enabled:
+                raise Rejected("duplicate_parameter", "Unable to create contact, email is already associated with another Contact",
+                               {"duplicate_identifiers": ["email"]})
+            if c is None:
+                sms = attributes.get("SMS")
+                if not _empty(sms) and (self._check("SMS", sms) or sms in self._by_sms):
+                    raise (Rejected("invalid_parameter", "Invalid phone number") if self._check("SMS", sms) else
+                           Rejected("duplicate_parameter", "Unable to create contact, SMS is already associated with another Contact",
+                                    {"duplicate_identifiers": ["sms"]}))
+                c = self._new_contact(key)
+                created = c["id"]
+            else:
+                created = None
+            self._apply_attributes(key, c, attributes, erase_empty=created is None)
+            c["listIds"].update(list_ids)
+            c["modifiedAt"] = _now()
+            return created
+
+    def update_contact(self, email: str, attributes: dict, list_ids: list, unlink_list_ids: list) -> None:
+        """PUT /contacts/{identifier}. An ``EMAIL`` attribute changes the contact's email."""
+        with self.lock:
+            c = self._contacts[email]
+            attributes = dict(attributes)
+            new_email = attributes.pop("EMAIL", None)
+            if new_email is not None:
+                if not valid_email(new_email):
+                    raise Rejected("invalid_parameter", "Invalid email address")
+                new_key = new_email.lower()
+                if new_key != email and new_key in self._contacts:
+                    raise Rejected("duplicate_parameter", "Unable to update contact, email is already associated with another Contact",
+                                   {"duplicate_identifiers": ["email"]})
+            self._apply_attributes(email, c, attributes, erase_empty=True)
+            c["listIds"].update(list_ids)
+            c["listIds"].difference_update(unlink_list_ids)
+            c["modifiedAt"] = _now()
+            if new_email is not None and new_email.lower() != email:
+                new_key = new_email.lower()
+                self._contacts[new_key] = self._contacts.pop(email)
+                self._by_id[c["id"]] = new_key
+                if c["sms"] is not None:
+                    self._by_sms[c["sms"]] = new_key
+
+    # ------------------------------------------------------------------ imports
+    def submit_import(self, rows: list, list_ids: list, update_existing: bool = True,
+                      empty_attributes: bool = False) -> int:
+        """Queue an import (POST /contacts/import); returns its process id. The account keeps
+        ``rows`` as they are (not copied: a 10 MB import is large) until it applies them."""
+        with self.lock:
+            pid = self._new_id("process")
+            self._jobs[pid] = {"rows": rows, "listIds": list(list_ids),
+                               "update": update_existing, "empty": empty_attributes}
+            self._processes[pid] = {"status": "queued", "imported": 0, "invalid_emails": [], "duplicate_sms": [],
+                                    "dropped_attributes": {}}
+            self._process_times[pid] = {"created_at": _now(), "completed_at": None}
+            return pid
+
+    def mark_processing(self, pid: int) -> None:
+        with self.lock:
+            if self._processes.get(pid, {}).get("status") == "queued":
+                self._processes[pid]["status"] = "processing"
+
+    def pending_imports(self) -> list[int]:
+        with self.lock:
+            return sorted(self._jobs)
+
+    def apply_import(self, pid: int) -> None:
+        """Apply a queued import, row by row, and complete its report.
+
+        Like a CSV import, the rows have the union of their attribute names as columns: with
+        ``emptyContactsAttributes`` (and ``updateExistingContacts``) a null, blank or missing
+        value in a column of an existing contact erases that attribute; otherwise empty values
+        change nothing. Unknown attributes and wrong-typed values are dropped (and recorded in
+        ``dropped_attributes``), invalid emails skip the row, an SMS held by another contact is
+        not set (the contact is imported without it and listed in ``duplicate_sms``). With
+        ``updateExistingContacts`` false, existing contacts keep their attributes but still
+        join the lists."""
+        with self.lock:
+            job = self._jobs.pop(pid, None)
+            if job is None:
+                return
+            report = self._processes[pid]
+            report["status"] = "processing"
+            now = _now()
+            columns = {name for row in job["rows"] if isinstance(row, dict) and isinstance(row.get("attributes"), dict)
+                       for name in row["attributes"] if name in self._attributes}
+            for row in job["rows"]:
+                row = row if isinstance(row, dict) else {}
+                email = row.get("email")
+                if not valid_email(email.strip() if isinstance(email, str) else email):
+                    report["invalid_emails"].append("" if email is None else str(email))
+                    continue
+                key = email.strip().lower()
+                values = row.get("attributes") if isinstance(row.get("attributes"), dict) else {}
+                c = self._contacts.get(key)
+                existed = c is not None
+                if c is None:
+                    c = self._new_contact(key, now)
+                if not existed or job["update"]:
+                    dropped = {}
+                    for name, value in values.items():
+                        if _empty(value):
+                            continue
+                        reason = self._check(name, value)
+                        if reason:
+                            dropped[name] = reason
+                        elif name == "SMS":
+                            if not self._set_sms(key, c, value):
+                                report["duplicate_sms"].append(key)
+                        else:
+                            c["attributes"][name] = value
+                    if existed and job["empty"]:
+                        for name in columns:
+                            if _empty(values.get(name)):
+                                if name == "SMS":
+                                    self._set_sms(key, c, None)
+                                else:
+                                    c["attributes"].pop(name, None)
+                    if dropped:
+                        report["dropped_attributes"].setdefault(key, {}).update(dropped)
+                c["listIds"].update(job["listIds"])
+                c["modifiedAt"] = now
+                report["imported"] += 1
+            report["status"] = "completed"
+            self._process_times[pid]["completed_at"] = _now()
+
+    def process_view(self, pid: int) -> dict | None:
+        """A process as GET /processes/{processId} shows it: the import counts go in ``info.import``."""
+        with self.lock:
+            report = self._processes.get(pid)
+            if report is None:
+                return None
+            times = self._process_times[pid]
+            view = {"id": pid, "name": "IMPORTUSER", "status": report["status"], "created_at": times["created_at"]}
+            if report["status"] == "completed":
+                view["completed_at"] = times["completed_at"]
+                view["info"] = {"import": {"invalid_emails": len(report["invalid_emails"]),
+                                           "duplicate_phone_id": len(report["duplicate_sms"])}}
+            return view

@@ -1,0 +1,667 @@
+"""The HTTP face of the Brevo sandbox: Brevo API v3's contact routes (attributes, folders, lists,
+list membership, single contacts, asynchronous imports and their processes), its errors, its
+per-key rate limit with ``x-sib-ratelimit-*`` headers, and injected faults, over the standard
+library's ``ThreadingHTTPServer``.
+
+:class:`Api` maps (method, path, query, body) to (status, JSON body) and knows nothing of
+sockets; :class:`BrevoSandbox` runs it over HTTP/1.1 keep-alive under ``/v3``, applies imports
+from a timer thread and keeps statistics.
+"""
+
+from __future__ import annotations
+
+import heapq
+import io
+import itertools
+import json
+import re
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from ..calendly.faults import RESET, FaultInjector
+from ..calendly.ratelimit import FixedWindowLimiter
+from .account import ATTRIBUTE_TYPES, BrevoAccount, Rejected, valid_email
+
+BASE = "/v3"
+MAX_LIST_MEMBERS = 150  # emails (or ids) per list add/remove call
+MAX_PAGE = 50  # limit of GET /contacts/folders and /contacts/lists
+UNAUTHORIZED = {"code": "unauthorized", "message": "Key not found"}
+TOO_MANY = {"code": "too_many_requests", "message": "The expected rate limit is exceeded."}
+FAULT = {"code": "internal_error", "message": "Internal server error, please retry later."}
+BATCH_GONE = "POST /contacts/batch is deprecated since 2026-10-30; use POST /contacts/import"
+RATE_HEADERS = ("x-sib-ratelimit-limit", "x-sib-ratelimit-remaining", "x-sib-ratelimit-reset")
+# Names under /contacts/ that are collections, never a contact identifier.
+RESERVED = "attributes|folders|lists|import|batch|export|segments|doubleOptinConfirmation"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, metadata: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.body = {"code": code, "message": message}
+        if metadata:
+            self.body["metadata"] = metadata
+
+
+def bad(message: str, code: str = "invalid_parameter") -> ApiError:
+    return ApiError(400, code, message)
+
+
+def missing(name: str) -> ApiError:
+    return ApiError(400, "missing_parameter", f"{name} is mandatory")
+
+
+class Request:
+    def __init__(self, method: str, path: str, query: dict, body: bytes | None):
+        self.method, self.path, self.query, self.body = method, path, query, body
+        self._json = None
+
+    def json(self) -> dict:
+        """The body as a JSON object (400 otherwise)."""
+        if self._json is None:
+            try:
+                data = json.loads(self.body or b"")
+            except ValueError:
+                raise bad("Input must be a valid JSON object") from None
+            if not isinstance(data, dict):
+                raise bad("Input must be a valid JSON object")
+            self._json = data
+        return self._json
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _int_list(body: dict, name: str, required: bool = False) -> list:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise missing(name)
+        return []
+    if not isinstance(value, list) or not all(_is_int(v) for v in value):
+        raise bad(f"{name} must be an array of integers")
+    return value
+
+
+def _bool(body: dict, name: str, default: bool) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise bad(f"{name} must be a boolean")
+    return value
+
+
+class Api:
+    """Brevo's contact endpoints over a :class:`BrevoAccount`."""
+
+    ROUTES = [(method, re.compile(p), name) for method, p, name in (
+        ("POST", r"^/contacts/import$", "import"),
+        ("GET", r"^/processes/([^/]+)$", "process"),
+        ("GET", r"^/contacts/attributes$", "attributes_list"),
+        ("POST", r"^/contacts/attributes/([^/]+)/([^/]+)$", "attribute_create"),
+        ("GET", r"^/contacts/lists$", "lists_list"),
+        ("POST", r"^/contacts/lists$", "list_create"),
+        ("GET", r"^/contacts/lists/([^/]+)$", "list_get"),
+        ("GET", r"^/contacts/folders$", "folders_list"),
+        ("POST", r"^/contacts/folders$", "folder_create"),
+        ("POST", r"^/contacts/lists/([^/]+)/contacts/add$", "list_add"),
+        ("POST", r"^/contacts/lists/([^/]+)/contacts/remove$", "list_remove"),
+        ("POST", r"^/contacts$", "contact_create"),
+        ("PUT", rf"^/contacts/(?!(?:{RESERVED})$)([^/]+)$", "contact_update"),
+        ("GET", rf"^/contacts/(?!(?:{RESERVED})$)([^/]+)$", "contact_get"),
+        ("POST", r"^/contacts/batch$", "batch"),
+    )]
+    ROUTE_NAMES = [name for _, _, name in ROUTES]
+
+    def __init__(self, account: BrevoAccount, submitted=None):
+        self.a = account
+        self.submitted = submitted or (lambda pid, rows: None)  # told of every accepted import
+
+    def route(self, method: str, path: str) -> tuple:
+        """(route name, url-decoded path arguments, path known for another method)."""
+        other = False
+        for m, pattern, name in self.ROUTES:
+            match = pattern.match(path)
+            if match:
+                if m == method:
+                    return name, tuple(unquote(g) for g in match.groups()), False
+                other = True
+        return "unknown", (), other
+
+    def call(self, name: str, args: tuple, req: Request) -> tuple:
+        return getattr(self, "do_" + name)(req, *args)
+
+    # ------------------------------------------------------------------ parameters
+    @staticmethod
+    def _id(raw: str, what: str) -> int:
+        if not raw.isdigit():
+            raise bad(f"{what} is invalid")
+        return int(raw)
+
+    @staticmethod
+    def _page(req: Request, rows: list, key: str) -> dict:
+        """limit (0..50, default 10), offset (default 0), sort (desc by default: newest first)."""
+        out = {}
+        for name, default, top in (("limit", 10, MAX_PAGE), ("offset", 0, None)):
+            raw = req.query.get(name)
+            if raw is None:
+                out[name] = default
+                continue
+            try:
+                n = int(raw)
+            except ValueError:
+                raise bad(f"{name} must be an integer") from None
+            if n < 0 or (top is not None and n > top):
+                raise ApiError(400, "out_of_range", f"{name} must be between 0 and {top}" if top else
+                               f"{name} must not be negative")
+            out[name] = n
+        sort = req.query.get("sort", "desc")
+        if sort not in ("asc", "desc"):
+            raise bad("sort must be asc or desc")
+        if sort == "desc":
+            rows = rows[::-1]
+        return {"count": len(rows), key: rows[out["offset"]:out["offset"] + out["limit"]]}
+
+    # ------------------------------------------------------------------ attributes
+    def do_attributes_list(self, req):
+        return 200, {"attributes": self.a.attribute_rows()}
+
+    def do_attribute_create(self, req, category, name):
+        if category not in ("normal", "transactional", "category", "calculated", "global"):
+            raise bad("attributeCategory is invalid")
+        if category != "normal":
+            raise bad(f"only normal attributes are supported by the sandbox, not {category}")
+        body = req.json()
+        kind = body.get("type", "text")
+        if kind not in ATTRIBUTE_TYPES:
+            raise bad(f"type must be one of {', '.join(ATTRIBUTE_TYPES)} (in the sandbox)")
+        if not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", name):
+            raise bad("Attribute name must contain only letters, digits and underscores and start with a letter")
+        if not self.a.create_attribute(name, kind, category):
+            raise ApiError(400, "duplicate_parameter", "Attribute name must be unique")
+        return 201, None
+
+    # ------------------------------------------------------------------ folders & lists
+    def do_folders_list(self, req):
+        return 200, self._page(req, self.a.folder_rows(), "folders")
+
+    def do_folder_create(self, req):
+        name = req.json().get("name")
+        if name is None:
+            raise missing("name")
+        if not isinstance(name, str) or not name.strip():
+            raise bad("name must be a non-empty string")
+        return 201, {"id": self.a.create_folder(name)}
+
+    def do_lists_list(self, req):
+        return 200, self._page(req, self.a.list_rows(), "lists")
+
+    def do_list_create(self, req):
+        body = req.json()
+        name, folder = body.get("name"), body.get("folderId")
+        if name is None:
+            raise missing("name")
+        if folder is None:
+            raise missing("folderId")
+        if not isinstance(name, str) or not name.strip():
+            raise bad("name must be a non-empty string")
+        if not _is_int(folder):
+            raise bad("folderId must be an integer")
+        if not self.a.has_folder(folder):
+            raise bad("Folder ID does not exist")
+        return 201, {"id": self.a.create_list(name, folder)}
+
+    def do_list_get(self, req, raw):
+        info = self.a.list_info(self._id(raw, "listId"))
+        if info is None:
+            raise ApiError(404, "document_not_found", "List ID does not exist")
+        return 200, info
+
+    def _membership(self, req, raw, add: bool):
+        list_id = self._id(raw, "listId")
+        if not self.a.has_list(list_id):
+            raise ApiError(404, "document_not_found", "List ID does not exist")
+        body = req.json()
+        if "emails" in body:
+            keys, by_id, ok = body["emails"], False, lambda v: isinstance(v, str)
+        elif "ids" in body:
+            keys, by_id, ok = body["ids"], True, _is_int
+        elif "extIds" in body or "all" in body:
+            raise bad("only emails or ids are supported by the sandbox")
+        else:
+            raise missing("emails")
+        if not isinstance(keys, list) or not keys or not all(ok(k) for k in keys):
+            raise bad(f"{'ids' if by_id else 'emails'} must be a non-empty array of {'integers' if by_id else 'strings'}")
+        if len(keys) > MAX_LIST_MEMBERS:
+            raise ApiError(400, "out_of_range", f"You can pass a maximum of {MAX_LIST_MEMBERS} "
+                                                f"{'ids' if by_id else 'emails'} in one request")
+        success, failure = self.a.change_membership(list_id, keys, add, by_id)
+        if not success:  # Brevo answers 400 when nothing could be done
+            raise bad("Contact already in list and/or does not exist" if add else
+                      "Contact already removed from list and/or does not exist")
+        return 201, {"contacts": {"success": success, "failure": failure}}
+
+    def do_list_add(self, req, raw):
+        return self._membership(req, raw, True)
+
+    def do_list_remove(self, req, raw):
+        return self._membership(req, raw, False)
+
+    # ------------------------------------------------------------------ contacts
+    @staticmethod
+    def _attributes(body: dict) -> dict:
+        attrs = body.get("attributes", {})
+        if attrs is None:
+            return {}
+        if not isinstance(attrs, dict):
+            raise bad("attributes must be an object")
+        return attrs
+
+    def _lists_exist(self, ids: list) -> None:
+        unknown = self.a.unknown_lists(ids)
+        if unknown:
+            raise bad(f"List ID(s) do not exist: {', '.join(map(str, unknown))}")
+
+    def do_contact_create(self, req):
+        body = req.json()
+        email = body.get("email")
+        if email is None:
+            raise missing("email")  # Brevo also takes SMS-only or ext_id contacts: not the sandbox
+        if not valid_email(email):
+            raise bad("Invalid email address")
+        attrs, list_ids = self._attributes(body), _int_list(body, "listIds")
+        self._lists_exist(list_ids)
+        try:
+            created = self.a.create_contact(email, attrs, list_ids, _bool(body, "updateEnabled", False))
+        except Rejected as e:
+            raise ApiError(400, e.code, e.message, e.metadata) from None
+        return (201, {"id": created}) if created is not None else (204, None)
+
+    def _contact(self, req, identifier: str) -> str:
+        kind = req.query.get("identifierType")
+        if kind not in (None, "email_id", "contact_id", "phone_id", "ext_id", "whatsapp_id", "landline_number_id"):
+            raise bad("identifierType is invalid")
+        email = self.a.find(identifier, kind)
+        if email is None:
+            raise ApiError(404, "document_not_found", "Contact does not exist")
+        return email
+
+    def do_contact_get(self, req, identifier):
+        return 200, self.a.contact_view(self._contact(req, identifier))
+
+    def do_contact_update(self, req, identifier):
+        email = self._contact(req, identifier)
+        body = req.json()
+        attrs = self._attributes(body)
+        list_ids, unlink = _int_list(body, "listIds"), _int_list(body, "unlinkListIds")
+        self._lists_exist(list_ids + unlink)
+        try:
+            self.a.update_contact(email, attrs, list_ids, unlink)
+        except Rejected as e:
+            raise ApiError(400, e.code, e.message, e.metadata) from None
+        except KeyError:  # deleted meanwhile
+            raise ApiError(404, "document_not_found", "Contact does not exist") from None
+        return 204, None
+
+    def do_batch(self, req):
+        raise ApiError(400, "method_not_allowed", BATCH_GONE)
+
+    # ------------------------------------------------------------------ imports
+    def do_import(self, req):
+        limit = self.a.contact_limit_per_import_bytes
+        if len(req.body or b"") > limit:
+            raise bad(f"file size exceeds {limit / 1_000_000:g} MB (the body is {len(req.body)} bytes, "
+                      f"the limit {limit} bytes); split the import")
+        body = req.json()
+        if "jsonBody" not in body:
+            if "fileBody" in body or "fileUrl" in body:
+                raise bad("only jsonBody imports are supported by the sandbox")
+            raise missing("jsonBody")
+        rows = body["jsonBody"]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise bad("jsonBody must be an array of objects")
+        if not rows:
+            raise bad("jsonBody is empty")
+        if any("attributes" in r and not isinstance(r["attributes"], (dict, type(None))) for r in rows):
+            raise bad("attributes of jsonBody must be objects")
+        list_ids = _int_list(body, "listIds")
+        if not list_ids:
+            raise missing("listIds")  # newList is not supported: listIds is required here
+        self._lists_exist(list_ids)
+        update, empty = _bool(body, "updateExistingContacts", True), _bool(body, "emptyContactsAttributes", False)
+        pid = self.a.submit_import(rows, list_ids, update, empty)
+        self.submitted(pid, len(rows))
+        return 202, {"processId": pid}
+
+    def do_process(self, req, raw):
+        view = self.a.process_view(int(raw)) if raw.isdigit() else None
+        if view is None:
+            raise ApiError(404, "invalid_parameter", "processId is invalid")
+        return 200, view
+
+
+# ---------------------------------------------------------------------- timer thread
+class _Scheduler:
+    """One thread running callbacks at their due time, in (due, submission) order."""
+
+    def __init__(self, name: str):
+        self._heap: list = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def at(self, due: float, fn) -> None:
+        with self._cond:
+            if not self._stopping:
+                heapq.heappush(self._heap, (due, next(self._seq), fn))
+                self._cond.notify()
+                return
+        self._run(fn)  # accepted while the sandbox stops: done now, like the rest
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopping and (not self._heap or self._heap[0][0] > time.monotonic()):
+                    self._cond.wait(None if not self._heap else self._heap[0][0] - time.monotonic())
+                if self._stopping:
+                    return
+                fn = heapq.heappop(self._heap)[2]
+            self._run(fn)
+
+    @staticmethod
+    def _run(fn) -> None:
+        try:
+            fn()
+        except Exception:  # a sandbox bug: say so, keep the thread alive
+            traceback.print_exc(file=sys.stderr)
+
+    def stop(self) -> None:
+        """Stop the thread, then run what is still due at once, in order."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join(timeout=5)
+        while self._heap:
+            self._run(heapq.heappop(self._heap)[2])
+
+
+# ---------------------------------------------------------------------- HTTP
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive; every response carries Content-Length
+    # Without TCP_NODELAY each keep-alive response waits ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
+    wbufsize = -1  # buffer headers + body; handle_one_request flushes them in one go
+    timeout = 120  # idle keep-alive connections end on their own
+
+    def version_string(self) -> str:
+        return "BrevoSandbox/1.0"
+
+    def setup(self):
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)
+
+    def log_message(self, format, *args):  # silence the per-request stderr line
+        pass
+
+    def do_GET(self):
+        self.server.sandbox._serve(self)
+
+    do_HEAD = do_OPTIONS = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def read_body(self) -> bytes | None:
+        """The request body (Content-Length or chunked), None when there is none."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    break
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(parts) or None
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else None
+
+    def reset(self):
+        """Drop the connection with an RST (SO_LINGER 0) and no response at all."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        for f in (self.wfile, self.rfile):  # file objects hold the fd open: close them first
+            try:
+                f.close()
+            except (OSError, ValueError):
+                pass
+        self.wfile = io.BytesIO()  # handle_one_request still flushes it
+        self.connection.close()
+
+    def send_json(self, status: int, payload: bytes, headers: dict) -> None:
+        self.send_response(status)
+        if payload:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD" and payload:
+            self.wfile.write(payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, sandbox: "BrevoSandbox"):
+        self.sandbox = sandbox
+        self._conns: set = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self):
+        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn), slow on some hosts.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-answer is normal; anything else is a sandbox bug.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+    def track(self, sock, alive: bool) -> None:
+        with self._conns_lock:
+            (self._conns.add if alive else self._conns.discard)(sock)
+
+    def close_connections(self) -> None:
+        """Wake keep-alive handler threads blocked on a read so they exit now."""
+        with self._conns_lock:
+            conns = list(self._conns)
+        for sock in conns:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+_KEEP = object()
+
+
+class BrevoSandbox:
+    """Serve ``account`` as the Brevo API v3 at ``http://host:port/v3`` (port 0 = any free port).
+
+    ``rate_limit_per_second`` requests per API key per 1-second window (None = unlimited);
+    ``fault_rate`` of requests fail (half 500/502/503, half connection resets) from an RNG
+    seeded by ``fault_seed``; ``latency_ms`` is added before every answer; an accepted import
+    is queued, turns "processing" halfway and is applied ``import_seconds`` after it was
+    accepted (imports are applied in the order they were accepted). ``stop()`` applies the
+    imports still queued, as Brevo finishes the processes it accepted.
+    """
+
+    def __init__(self, account: BrevoAccount, host: str = "127.0.0.1", port: int = 0,
+                 rate_limit_per_second: int | None = 10, fault_rate: float = 0.0, fault_seed: int = 0,
+                 latency_ms: float = 0, import_seconds: float = 0.2):
+        self.account = account
+        self.host, self.port = host, port
+        self._limiter = FixedWindowLimiter(rate_limit_per_second, 1)
+        self._faults = FaultInjector(fault_rate, fault_seed)
+        self._latency_ms = latency_ms
+        self._import_seconds = import_seconds
+        self._last_apply = 0.0  # imports apply in acceptance order even if import_seconds shrinks
+        self._api = Api(account, self._submitted)
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._scheduler: _Scheduler | None = None
+        self._stats_lock = threading.Lock()
+        self._in_flight = 0
+        self.reset_stats()
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "BrevoSandbox":
+        if self._httpd is None:
+            self._httpd = _Server((self.host, self.port), self)
+            self.port = self._httpd.server_address[1]
+            self._scheduler = _Scheduler(f"brevo-sandbox-imports:{self.port}")
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name=f"brevo-sandbox:{self.port}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        httpd.close_connections()
+        self._thread.join(timeout=5)
+        self._scheduler.stop()
+
+    def __enter__(self) -> "BrevoSandbox":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"http://{host}:{self.port}{BASE}"
+
+    def configure(self, rate_limit_per_second=_KEEP, fault_rate=_KEEP, latency_ms=_KEEP, import_seconds=_KEEP) -> None:
+        """Change any subset live. A new rate limit starts every key afresh."""
+        if rate_limit_per_second is not _KEEP:
+            self._limiter = FixedWindowLimiter(rate_limit_per_second, 1)
+        if fault_rate is not _KEEP:
+            self._faults.rate = fault_rate
+        if latency_ms is not _KEEP:
+            self._latency_ms = latency_ms
+        if import_seconds is not _KEEP:
+            self._import_seconds = import_seconds
+
+    # ------------------------------------------------------------------ statistics
+    def reset_stats(self) -> None:
+        with self._stats_lock:
+            self._requests, self._resets, self._imported_rows = 0, 0, 0
+            self._peak_in_flight = self._in_flight
+            self._by_route = dict.fromkeys(Api.ROUTE_NAMES + ["unknown"], 0)
+            self._by_status: dict[int, int] = {}
+            self.request_log: list[dict] = []
+
+    def stats(self) -> dict:
+        with self._stats_lock:
+            return {"requests": self._requests, "by_route": dict(self._by_route),
+                    "by_status": dict(self._by_status), "resets": self._resets,
+                    "imported_rows": self._imported_rows, "peak_in_flight": self._peak_in_flight}
+
+    def _record(self, method, path, route, query, body, status) -> None:
+        with self._stats_lock:
+            self._requests += 1
+            self._by_route[route] += 1
+            if status is None:
+                self._resets += 1
+            else:
+                self._by_status[status] = self._by_status.get(status, 0) + 1
+            self.request_log.append({"method": method, "path": path, "route": route, "query": query,
+                                     "body": body, "status": status, "ts": time.time()})
+
+    # ------------------------------------------------------------------ imports
+    def _submitted(self, pid: int, rows: int) -> None:
+        now, delay = time.monotonic(), max(0.0, float(self._import_seconds))
+        with self._stats_lock:
+            self._imported_rows += rows
+            due = self._last_apply = max(now + delay, self._last_apply)
+        self._scheduler.at(now + delay / 2, lambda: self.account.mark_processing(pid))
+        self._scheduler.at(due, lambda: self.account.apply_import(pid))
+
+    # ------------------------------------------------------------------ one request
+    def _serve(self, h: _Handler) -> None:
+        with self._stats_lock:
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            self._serve_one(h)
+        finally:
+            with self._stats_lock:
+                self._in_flight -= 1
+
+    def _serve_one(self, h: _Handler) -> None:
+        split = urlsplit(h.path)
+        raw_path, query = split.path, dict(parse_qsl(split.query, keep_blank_values=True))
+        body = h.read_body()  # always drained, so the connection stays usable
+        under_v3 = raw_path == BASE or raw_path.startswith(BASE + "/")
+        # logged relative to /v3 like everything else: a path outside it shows as "/../x"
+        path = (raw_path[len(BASE):] or "/") if under_v3 else "/.." + raw_path
+        route, args, other_method = self._api.route(h.command, path) if under_v3 else ("unknown", (), False)
+        fault = self._faults.draw()  # drawn first, for every request, so a seed replays exactly
+        if self._latency_ms:
+            time.sleep(self._latency_ms / 1000)
+        key = h.headers.get("api-key")
+        verdict = self._limiter.hit(key or "-anonymous-")
+        headers = dict(zip(RATE_HEADERS, (str(verdict.limit), str(verdict.remaining), str(verdict.reset))))
+        # Each request is recorded before it is answered, so a client that has its answer
+        # (or its reset) always finds it in stats() and request_log, in order.
+        if fault == RESET:
+            self._record(h.command, path, route, query, body, None)
+            h.reset()
+            return
+        if fault is not None:
+            status, out = fault, FAULT
+        elif not verdict.allowed:
+            status, out = 429, TOO_MANY
+        elif not under_v3:
+            status, out = 404, {"code": "document_not_found", "message": f"{raw_path} not found: the API is under {BASE}"}
+        elif key != self.account.api_key:
+            status, out = 401, UNAUTHORIZED
+        elif route == "unknown":
+            # Brevo's other operations (DELETE, GET /contacts, ...) are not served here
+            status, out = (405, {"code": "method_not_allowed",
+                                 "message": f"{h.command} Method is not allowed on this path (or not supported by the Brevo sandbox)"}) \
+                if other_method else (404, {"code": "document_not_found", "message": "Invalid route or not supported by the Brevo sandbox"})
+        else:
+            try:
+                status, out = self._api.call(route, args, Request(h.command, path, query, body))
+            except ApiError as e:
+                status, out = e.status, e.body
+            except Exception:  # a sandbox bug: answer like Brevo would, and say why
+                traceback.print_exc(file=sys.stderr)
+                status, out = 500, FAULT
+        payload = b"" if out is None else json.dumps(out, separators=(",", ":")).encode()
+        self._record(h.command, path, route, query, body, status)
+        h.send_json(status, payload, headers)
