@@ -79,31 +79,42 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    from .sandbox.brevo import BrevoAccount, BrevoSandbox
     from .sandbox.calendly import CalendlyAccount, CalendlySandbox
 
     account = CalendlyAccount.generate(seed=args.seed, events=args.events)
-    sandbox = CalendlySandbox(account, host="127.0.0.1", port=args.port, rate_limit=args.rate_limit,
-                              fault_rate=args.fault_rate, latency_ms=args.latency_ms)
-    sandbox.start()
-    print(f"Calendly sandbox: {sandbox.url} ({args.events:,} events, seed {args.seed})")
-    print("Point calendly-elt at it with:")
-    print(f"  export CALENDLY_API_URL={sandbox.url}")
+    brevo_account = BrevoAccount(api_key="xkeysib-sandbox-0001")
+    calendly = CalendlySandbox(account, host="127.0.0.1", port=args.port, rate_limit=args.rate_limit,
+                               fault_rate=args.fault_rate, latency_ms=args.latency_ms)
+    brevo = BrevoSandbox(brevo_account, host="127.0.0.1", port=args.brevo_port, fault_rate=args.fault_rate,
+                         latency_ms=args.latency_ms)
+    calendly.start()
+    brevo.start()
+    print(f"Calendly sandbox: {calendly.url} ({args.events:,} events, seed {args.seed})")
+    print(f"Brevo sandbox:    {brevo.url}")
+    print("Point calendly-elt at them with:")
+    print(f"  export CALENDLY_API_URL={calendly.url}")
     print(f"  export CALENDLY_ACCESS_TOKEN={account.tokens['admin']}   # organization owner")
-    print(f"  # a member without admin rights: {account.tokens['member']}")
-    print("Ctrl-C stops it.", flush=True)
+    print(f"  export BREVO_API_URL={brevo.url}")
+    print(f"  export BREVO_API_KEY={brevo_account.api_key}")
+    print(f"  # a Calendly member without admin rights: {account.tokens['member']}")
+    print("Ctrl-C stops them.", flush=True)
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
-        sandbox.stop()
+        calendly.stop()
+        brevo.stop()
     return 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """The whole job on the sandbox, into a demo warehouse of its own (never the real one)."""
+    """The whole job on the sandboxes (Calendly and Brevo), into a demo warehouse of its own."""
+    from .brevo.sync import run_sync
     from .extract import run_extract
+    from .sandbox.brevo import BrevoAccount, BrevoSandbox
     from .sandbox.calendly import CalendlyAccount, CalendlySandbox
     from .transform import run_transform
 
@@ -112,16 +123,23 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     warehouse.unlink(missing_ok=True)
     shutil.rmtree(warehouse.parent / ".dlt" / warehouse.stem, ignore_errors=True)
     account = CalendlyAccount.generate(seed=args.seed, events=args.events)
-    # No rate limit: the demo shows the pipeline in seconds (`calendly-elt sandbox` has Calendly's 500/min).
-    with CalendlySandbox(account, host="127.0.0.1", port=0, rate_limit=0) as sandbox:
-        print(f"demo: Calendly sandbox with {args.events:,} events at {sandbox.url}")
-        demo_settings = replace(settings, calendly_token=account.tokens["admin"],
-                                calendly_api_url=sandbox.url, warehouse_path=warehouse)
+    brevo_account = BrevoAccount(api_key="xkeysib-demo-sandbox")
+    # No Calendly rate limit: the demo shows the pipeline in seconds (`calendly-elt sandbox` has 500/min).
+    with CalendlySandbox(account, host="127.0.0.1", port=0, rate_limit=0) as sandbox, \
+            BrevoSandbox(brevo_account, host="127.0.0.1", port=0, import_seconds=0.1) as brevo:
+        print(f"demo: Calendly sandbox with {args.events:,} events at {sandbox.url}, Brevo sandbox at {brevo.url}")
+        demo_settings = replace(settings, calendly_token=account.tokens["admin"], calendly_api_url=sandbox.url,
+                                warehouse_path=warehouse, brevo_api_key=brevo_account.api_key,
+                                brevo_api_url=brevo.url)
         summary = run_extract(demo_settings, Progress("extract"))
-    print(summary.line())
-    _print_raw_summary(warehouse)
-    print(run_transform(demo_settings, Progress("transform")).line())
-    _print_marts_summary(warehouse)
+        print(summary.line())
+        _print_raw_summary(warehouse)
+        print(run_transform(demo_settings, Progress("transform")).line())
+        _print_marts_summary(warehouse)
+        print(run_sync(demo_settings, Progress("sync")).line())
+        lists = brevo_account.lists()
+        print(f"  Brevo now holds {len(brevo_account.contacts()):,} contacts in {len(lists)} lists: "
+              + ", ".join(sorted(v["name"] for v in lists.values())))
     print(f"warehouse: {warehouse}")
     print(f"  query it read-only: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{warehouse}', "
           "read_only=True).sql('select booking_status, count(*) from marts.contacts group by 1'))\"")
@@ -180,10 +198,11 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="extract, transform and sync, in order")
     run.set_defaults(func=cmd_run)
 
-    sandbox = sub.add_parser("sandbox", help="serve a generated Calendly account on loopback")
+    sandbox = sub.add_parser("sandbox", help="serve the Calendly and Brevo sandboxes on loopback")
     sandbox.add_argument("--events", type=int, default=3000)
     sandbox.add_argument("--seed", type=int, default=7)
-    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--port", type=int, default=8765, help="Calendly sandbox port")
+    sandbox.add_argument("--brevo-port", type=int, default=8766, help="Brevo sandbox port")
     sandbox.add_argument("--rate-limit", type=int, default=500, help="requests per minute per token")
     sandbox.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
     sandbox.add_argument("--latency-ms", type=float, default=0.0)
