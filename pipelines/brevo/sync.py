@@ -176,8 +176,9 @@ def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict
     failures: dict[str, str] = {}
     by_email = {c.email: c for c in due}
     # First free the phone numbers that move to another contact: Brevo keeps an SMS on one contact,
-    # and an import that leaves an attribute out does not erase it. Only the SMS column is blanked.
-    releases = [(c.email, {a: "" for a in c.release_sms}) for c in due if c.release_sms]
+    # and an import that leaves an attribute out does not erase it. Only the SMS column is blanked, and
+    # only on contacts synced before (an import creates whom it names; a new contact holds no SMS yet).
+    releases = [(c.email, {a: "" for a in c.release_sms}) for c in due if c.release_sms and c.email in state]
     for body, emails in _batches(releases, [all_list], empty_attributes=True):
         summary.imports += 1
         try:

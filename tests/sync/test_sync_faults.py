@@ -21,13 +21,31 @@ def test_ten_percent_faults_and_ten_requests_per_second_end_exact(tmp_path):
     try:
         stack.refresh()
         summary = run_sync(stack.settings)
-        if summary.failed:  # a batch whose retries all failed stays pending: the next run sends it
-            summary = run_sync(stack.settings)
         stats = stack.brevo.stats()
         assert summary.failed == 0
         assert brevo_differences(stack.settings.warehouse_path, stack.brevo_account) == []
         assert stats["by_status"].get(429, 0) == 0
         assert sum(n for s, n in stats["by_status"].items() if int(s) >= 500) + stats["resets"] > 0
+    finally:
+        stack.stop()
+
+
+def test_a_rejected_batch_stays_pending_and_the_next_run_sends_it(tmp_path):
+    stack = Stack(tmp_path, events=300)
+    try:
+        stack.refresh()
+        stack.brevo_account.contact_limit_per_import_bytes = 4_000  # Brevo refuses every import (400)
+        first = run_sync(stack.settings)
+        assert first.failed == first.creates > 0 and first.synced == 0
+        assert stack.brevo_account.contacts() == {}
+        with duckdb.connect(str(stack.settings.warehouse_path), read_only=True) as con:
+            failed = con.execute("select count(*) from brevo_sync.contact_state where outcome = 'failed'"
+                                 " and last_error like '%400%'").fetchone()[0]
+        assert failed == first.failed
+        stack.brevo_account.contact_limit_per_import_bytes = 10_000_000
+        second = run_sync(stack.settings)
+        assert second.synced == first.failed and second.failed == 0
+        assert brevo_differences(stack.settings.warehouse_path, stack.brevo_account) == []
     finally:
         stack.stop()
 
