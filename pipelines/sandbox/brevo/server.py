@@ -11,22 +11,18 @@ from a timer thread and keeps statistics.
 from __future__ import annotations
 
 import heapq
-import io
 import itertools
 import json
 import re
-import socket
-import socketserver
-import struct
 import sys
 import threading
 import time
 import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ..calendly.faults import RESET, FaultInjector
-from ..calendly.ratelimit import FixedWindowLimiter
+from ..faults import RESET, FaultInjector
+from ..http import JsonHandler, SandboxServer
+from ..ratelimit import FixedWindowLimiter
 from .account import ATTRIBUTE_TYPES, BrevoAccount, Rejected, valid_email
 
 BASE = "/v3"
@@ -395,111 +391,6 @@ class _Scheduler:
 
 
 # ---------------------------------------------------------------------- HTTP
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive; every response carries Content-Length
-    # Without TCP_NODELAY each keep-alive response waits ~40 ms for the client's delayed ACK.
-    disable_nagle_algorithm = True
-    wbufsize = -1  # buffer headers + body; handle_one_request flushes them in one go
-    timeout = 120  # idle keep-alive connections end on their own
-
-    def version_string(self) -> str:
-        return "BrevoSandbox/1.0"
-
-    def setup(self):
-        super().setup()
-        self.server.track(self.connection, True)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, False)
-
-    def log_message(self, format, *args):  # silence the per-request stderr line
-        pass
-
-    def do_GET(self):
-        self.server.sandbox._serve(self)
-
-    do_HEAD = do_OPTIONS = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-    def read_body(self) -> bytes | None:
-        """The request body (Content-Length or chunked), None when there is none."""
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            parts = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    break
-                parts.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(parts) or None
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else None
-
-    def reset(self):
-        """Drop the connection with an RST (SO_LINGER 0) and no response at all."""
-        self.close_connection = True
-        try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
-        for f in (self.wfile, self.rfile):  # file objects hold the fd open: close them first
-            try:
-                f.close()
-            except (OSError, ValueError):
-                pass
-        self.wfile = io.BytesIO()  # handle_one_request still flushes it
-        self.connection.close()
-
-    def send_json(self, status: int, payload: bytes, headers: dict) -> None:
-        self.send_response(status)
-        if payload:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD" and payload:
-            self.wfile.write(payload)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, sandbox: "BrevoSandbox"):
-        self.sandbox = sandbox
-        self._conns: set = set()
-        self._conns_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self):
-        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn), slow on some hosts.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def handle_error(self, request, client_address):
-        # A client that hangs up mid-answer is normal; anything else is a sandbox bug.
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-    def track(self, sock, alive: bool) -> None:
-        with self._conns_lock:
-            (self._conns.add if alive else self._conns.discard)(sock)
-
-    def close_connections(self) -> None:
-        """Wake keep-alive handler threads blocked on a read so they exit now."""
-        with self._conns_lock:
-            conns = list(self._conns)
-        for sock in conns:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
 _KEEP = object()
 
 
@@ -525,7 +416,7 @@ class BrevoSandbox:
         self._import_seconds = import_seconds
         self._last_apply = 0.0  # imports apply in acceptance order even if import_seconds shrinks
         self._api = Api(account, self._submitted)
-        self._httpd: _Server | None = None
+        self._httpd: SandboxServer | None = None
         self._thread: threading.Thread | None = None
         self._scheduler: _Scheduler | None = None
         self._stats_lock = threading.Lock()
@@ -535,7 +426,7 @@ class BrevoSandbox:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "BrevoSandbox":
         if self._httpd is None:
-            self._httpd = _Server((self.host, self.port), self)
+            self._httpd = SandboxServer((self.host, self.port), self._serve, "BrevoSandbox/1.0")
             self.port = self._httpd.server_address[1]
             self._scheduler = _Scheduler(f"brevo-sandbox-imports:{self.port}")
             self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -611,7 +502,7 @@ class BrevoSandbox:
         self._scheduler.at(due, lambda: self.account.apply_import(pid))
 
     # ------------------------------------------------------------------ one request
-    def _serve(self, h: _Handler) -> None:
+    def _serve(self, h: JsonHandler) -> None:
         with self._stats_lock:
             self._in_flight += 1
             self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
@@ -621,7 +512,7 @@ class BrevoSandbox:
             with self._stats_lock:
                 self._in_flight -= 1
 
-    def _serve_one(self, h: _Handler) -> None:
+    def _serve_one(self, h: JsonHandler) -> None:
         split = urlsplit(h.path)
         raw_path, query = split.path, dict(parse_qsl(split.query, keep_blank_values=True))
         body = h.read_body()  # always drained, so the connection stays usable

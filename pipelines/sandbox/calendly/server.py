@@ -9,25 +9,21 @@ sockets; :class:`CalendlySandbox` runs it over HTTP/1.1 keep-alive and keeps sta
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
-import socket
-import socketserver
-import struct
 import sys
 import threading
 import time
 import traceback
 from bisect import bisect_left
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import generate as g
 from .account import CalendlyAccount, keyset_page
-from .faults import RESET, FaultInjector
-from .ratelimit import FixedWindowLimiter
+from ..faults import RESET, FaultInjector
+from ..http import JsonHandler, SandboxServer
+from ..ratelimit import FixedWindowLimiter
 
 UNAUTHENTICATED = {"title": "Unauthenticated", "message": "The access token is invalid"}
 UNKNOWN = {"title": "Internal Server Error",
@@ -397,95 +393,6 @@ class Api:
 
 
 # ---------------------------------------------------------------------- HTTP
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive; every response carries Content-Length
-    # Without TCP_NODELAY each keep-alive response waits ~40 ms for the client's delayed ACK.
-    disable_nagle_algorithm = True
-    wbufsize = -1  # buffer headers + body; handle_one_request flushes them in one go
-    timeout = 120  # idle keep-alive connections end on their own
-
-    def version_string(self) -> str:
-        return "CalendlySandbox/1.0"
-
-    def setup(self):
-        super().setup()
-        self.server.track(self.connection, True)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, False)
-
-    def log_message(self, format, *args):  # silence the per-request stderr line
-        pass
-
-    def do_GET(self):
-        self.server.sandbox._serve_counted(self)
-
-    do_HEAD = do_OPTIONS = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # all answered 405
-
-    def reset(self):
-        """Drop the connection with an RST (SO_LINGER 0) and no response at all."""
-        self.close_connection = True
-        try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
-        for f in (self.wfile, self.rfile):  # file objects hold the fd open: close them first
-            try:
-                f.close()
-            except (OSError, ValueError):
-                pass
-        self.wfile = io.BytesIO()  # handle_one_request still flushes it
-        self.connection.close()
-
-    def send_json(self, status: int, payload: bytes, headers: dict) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, sandbox: "CalendlySandbox"):
-        self.sandbox = sandbox
-        self._conns: set = set()
-        self._conns_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self):
-        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn), slow on some hosts.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def handle_error(self, request, client_address):
-        # A client that hangs up mid-answer is normal (timeouts, resets in tests); anything
-        # else is a sandbox bug worth the traceback.
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-    def track(self, sock, alive: bool) -> None:
-        with self._conns_lock:
-            (self._conns.add if alive else self._conns.discard)(sock)
-
-    def close_connections(self) -> None:
-        """Wake keep-alive handler threads blocked on a read so they exit now."""
-        with self._conns_lock:
-            conns = list(self._conns)
-        for sock in conns:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
 _KEEP = object()
 
 
@@ -507,7 +414,7 @@ class CalendlySandbox:
         self._faults = FaultInjector(fault_rate, fault_seed)
         self._latency_ms = latency_ms
         self._api = Api(account)
-        self._httpd: _Server | None = None
+        self._httpd: SandboxServer | None = None
         self._thread: threading.Thread | None = None
         self._stats_lock = threading.Lock()
         self._in_flight = 0
@@ -516,7 +423,7 @@ class CalendlySandbox:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "CalendlySandbox":
         if self._httpd is None:
-            self._httpd = _Server((self.host, self.port), self)
+            self._httpd = SandboxServer((self.host, self.port), self._serve_counted, "CalendlySandbox/1.0")
             self.port = self._httpd.server_address[1]
             self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                             name=f"calendly-sandbox:{self.port}", daemon=True)
@@ -582,7 +489,7 @@ class CalendlySandbox:
                                      "status": status, "ts": time.time()})
 
     # ------------------------------------------------------------------ one request
-    def _serve_counted(self, h: _Handler) -> None:
+    def _serve_counted(self, h: JsonHandler) -> None:
         """Serve one request, keeping the peak number served at once (how concurrent a client is)."""
         with self._stats_lock:
             self._in_flight += 1
@@ -593,7 +500,7 @@ class CalendlySandbox:
             with self._stats_lock:
                 self._in_flight -= 1
 
-    def _serve(self, h: _Handler) -> None:
+    def _serve(self, h: JsonHandler) -> None:
         split = urlsplit(h.path)
         path, pairs = split.path, parse_qsl(split.query, keep_blank_values=True)
         if h.command != "GET":  # drain any body so the connection stays usable
