@@ -13,6 +13,7 @@ import socketserver
 import struct
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
@@ -125,3 +126,113 @@ class SandboxServer(ThreadingHTTPServer):
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+class Sandbox:
+    """What every sandbox shares: serving on a background thread, a context manager, statistics and
+    the request log, and the peak number of requests served at once (how concurrent a client is).
+
+    Subclasses call `_init_sandbox(host, port)` in `__init__`, implement `_serve_one(handler)`, and
+    set `name`, `product`, `base_path`, `route_names`, `counter_names` (extra totals in `stats()`)
+    and `log_bodies` (keep request bodies in `request_log`)."""
+
+    name = "sandbox"
+    product = "Sandbox/1.0"
+    base_path = ""
+    route_names: list[str] = []
+    counter_names: tuple[str, ...] = ()
+    log_bodies = False
+
+    def _init_sandbox(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._httpd: SandboxServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stats_lock = threading.Lock()
+        self._in_flight = 0
+        self.reset_stats()
+
+    def _serve_one(self, handler: JsonHandler) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self):
+        if self._httpd is None:
+            self._httpd = SandboxServer((self.host, self.port), self._serve_counted, self.product)
+            self.port = self._httpd.server_address[1]
+            self._started()
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name=f"{self.name}:{self.port}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        httpd.close_connections()
+        self._thread.join(timeout=5)
+        self._stopped()
+
+    def _started(self) -> None:
+        """Hook: the server is bound (the port is known) and about to serve."""
+
+    def _stopped(self) -> None:
+        """Hook: the server has stopped."""
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"http://{host}:{self.port}{self.base_path}"
+
+    # ------------------------------------------------------------------ statistics
+    def reset_stats(self) -> None:
+        with self._stats_lock:
+            self._requests, self._resets = 0, 0
+            self._counters = dict.fromkeys(self.counter_names, 0)
+            self._peak_in_flight = self._in_flight
+            self._by_route = dict.fromkeys(list(self.route_names) + ["unknown"], 0)
+            self._by_status: dict[int, int] = {}
+            self.request_log: list[dict] = []
+
+    def stats(self) -> dict:
+        with self._stats_lock:
+            return {"requests": self._requests, "by_route": dict(self._by_route),
+                    "by_status": dict(self._by_status), "resets": self._resets, **self._counters,
+                    "peak_in_flight": self._peak_in_flight}
+
+    def _count(self, counter: str, n: int) -> None:
+        with self._stats_lock:
+            self._counters[counter] += n
+
+    def _record(self, method, path, route, query, status, body: bytes | None = None) -> None:
+        """Log one request (status None: the connection was reset instead of answered)."""
+        entry = {"method": method, "path": path, "route": route, "query": query, "status": status}
+        if self.log_bodies:
+            entry["body"] = body
+        entry["ts"] = time.time()
+        with self._stats_lock:
+            self._requests += 1
+            self._by_route[route] += 1
+            if status is None:
+                self._resets += 1
+            else:
+                self._by_status[status] = self._by_status.get(status, 0) + 1
+            self.request_log.append(entry)
+
+    def _serve_counted(self, handler: JsonHandler) -> None:
+        with self._stats_lock:
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            self._serve_one(handler)
+        finally:
+            with self._stats_lock:
+                self._in_flight -= 1

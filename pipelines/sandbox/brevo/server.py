@@ -21,7 +21,7 @@ import traceback
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..faults import RESET, FaultInjector
-from ..http import JsonHandler, SandboxServer
+from ..http import JsonHandler, Sandbox
 from ..ratelimit import FixedWindowLimiter
 from .account import ATTRIBUTE_TYPES, BrevoAccount, Rejected, valid_email
 
@@ -394,7 +394,7 @@ class _Scheduler:
 _KEEP = object()
 
 
-class BrevoSandbox:
+class BrevoSandbox(Sandbox):
     """Serve ``account`` as the Brevo API v3 at ``http://host:port/v3`` (port 0 = any free port).
 
     ``rate_limit_per_second`` requests per API key per 1-second window (None = unlimited);
@@ -405,55 +405,29 @@ class BrevoSandbox:
     imports still queued, as Brevo finishes the processes it accepted.
     """
 
+    name, product, base_path = "brevo-sandbox", "BrevoSandbox/1.0", BASE
+    route_names = Api.ROUTE_NAMES
+    counter_names = ("imported_rows",)  # rows received in accepted imports
+    log_bodies = True  # contract tests validate what clients send
+
     def __init__(self, account: BrevoAccount, host: str = "127.0.0.1", port: int = 0,
                  rate_limit_per_second: int | None = 10, fault_rate: float = 0.0, fault_seed: int = 0,
                  latency_ms: float = 0, import_seconds: float = 0.2):
         self.account = account
-        self.host, self.port = host, port
         self._limiter = FixedWindowLimiter(rate_limit_per_second, 1)
         self._faults = FaultInjector(fault_rate, fault_seed)
         self._latency_ms = latency_ms
         self._import_seconds = import_seconds
         self._last_apply = 0.0  # imports apply in acceptance order even if import_seconds shrinks
         self._api = Api(account, self._submitted)
-        self._httpd: SandboxServer | None = None
-        self._thread: threading.Thread | None = None
         self._scheduler: _Scheduler | None = None
-        self._stats_lock = threading.Lock()
-        self._in_flight = 0
-        self.reset_stats()
+        self._init_sandbox(host, port)
 
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "BrevoSandbox":
-        if self._httpd is None:
-            self._httpd = SandboxServer((self.host, self.port), self._serve, "BrevoSandbox/1.0")
-            self.port = self._httpd.server_address[1]
-            self._scheduler = _Scheduler(f"brevo-sandbox-imports:{self.port}")
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name=f"brevo-sandbox:{self.port}", daemon=True)
-            self._thread.start()
-        return self
+    def _started(self) -> None:
+        self._scheduler = _Scheduler(f"brevo-sandbox-imports:{self.port}")
 
-    def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        httpd.shutdown()
-        httpd.server_close()
-        httpd.close_connections()
-        self._thread.join(timeout=5)
+    def _stopped(self) -> None:
         self._scheduler.stop()
-
-    def __enter__(self) -> "BrevoSandbox":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"http://{host}:{self.port}{BASE}"
 
     def configure(self, rate_limit_per_second=_KEEP, fault_rate=_KEEP, latency_ms=_KEEP, import_seconds=_KEEP) -> None:
         """Change any subset live. A new rate limit starts every key afresh."""
@@ -466,52 +440,16 @@ class BrevoSandbox:
         if import_seconds is not _KEEP:
             self._import_seconds = import_seconds
 
-    # ------------------------------------------------------------------ statistics
-    def reset_stats(self) -> None:
-        with self._stats_lock:
-            self._requests, self._resets, self._imported_rows = 0, 0, 0
-            self._peak_in_flight = self._in_flight
-            self._by_route = dict.fromkeys(Api.ROUTE_NAMES + ["unknown"], 0)
-            self._by_status: dict[int, int] = {}
-            self.request_log: list[dict] = []
-
-    def stats(self) -> dict:
-        with self._stats_lock:
-            return {"requests": self._requests, "by_route": dict(self._by_route),
-                    "by_status": dict(self._by_status), "resets": self._resets,
-                    "imported_rows": self._imported_rows, "peak_in_flight": self._peak_in_flight}
-
-    def _record(self, method, path, route, query, body, status) -> None:
-        with self._stats_lock:
-            self._requests += 1
-            self._by_route[route] += 1
-            if status is None:
-                self._resets += 1
-            else:
-                self._by_status[status] = self._by_status.get(status, 0) + 1
-            self.request_log.append({"method": method, "path": path, "route": route, "query": query,
-                                     "body": body, "status": status, "ts": time.time()})
-
     # ------------------------------------------------------------------ imports
     def _submitted(self, pid: int, rows: int) -> None:
         now, delay = time.monotonic(), max(0.0, float(self._import_seconds))
+        self._count("imported_rows", rows)
         with self._stats_lock:
-            self._imported_rows += rows
             due = self._last_apply = max(now + delay, self._last_apply)
         self._scheduler.at(now + delay / 2, lambda: self.account.mark_processing(pid))
         self._scheduler.at(due, lambda: self.account.apply_import(pid))
 
     # ------------------------------------------------------------------ one request
-    def _serve(self, h: JsonHandler) -> None:
-        with self._stats_lock:
-            self._in_flight += 1
-            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
-        try:
-            self._serve_one(h)
-        finally:
-            with self._stats_lock:
-                self._in_flight -= 1
-
     def _serve_one(self, h: JsonHandler) -> None:
         split = urlsplit(h.path)
         raw_path, query = split.path, dict(parse_qsl(split.query, keep_blank_values=True))
@@ -529,7 +467,7 @@ class BrevoSandbox:
         # Each request is recorded before it is answered, so a client that has its answer
         # (or its reset) always finds it in stats() and request_log, in order.
         if fault == RESET:
-            self._record(h.command, path, route, query, body, None)
+            self._record(h.command, path, route, query, None, body)
             h.reset()
             return
         if fault is not None:
@@ -554,5 +492,5 @@ class BrevoSandbox:
                 traceback.print_exc(file=sys.stderr)
                 status, out = 500, FAULT
         payload = b"" if out is None else json.dumps(out, separators=(",", ":")).encode()
-        self._record(h.command, path, route, query, body, status)
+        self._record(h.command, path, route, query, status, body)
         h.send_json(status, payload, headers)

@@ -12,7 +12,6 @@ import base64
 import json
 import re
 import sys
-import threading
 import time
 import traceback
 from bisect import bisect_left
@@ -22,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from . import generate as g
 from .account import CalendlyAccount, keyset_page
 from ..faults import RESET, FaultInjector
-from ..http import JsonHandler, SandboxServer
+from ..http import JsonHandler, Sandbox
 from ..ratelimit import FixedWindowLimiter
 
 UNAUTHENTICATED = {"title": "Unauthenticated", "message": "The access token is invalid"}
@@ -396,7 +395,7 @@ class Api:
 _KEEP = object()
 
 
-class CalendlySandbox:
+class CalendlySandbox(Sandbox):
     """Serve ``account`` as the Calendly API on ``host:port`` (0 = any free port).
 
     ``rate_limit`` requests per token per ``rate_window_seconds`` (None/0 = unlimited);
@@ -404,51 +403,19 @@ class CalendlySandbox:
     seeded by ``fault_seed``; ``latency_ms`` is added before every answer.
     """
 
+    name, product = "calendly-sandbox", "CalendlySandbox/1.0"
+    route_names = Api.ROUTE_NAMES
+
     def __init__(self, account: CalendlyAccount, host: str = "127.0.0.1", port: int = 0,
                  rate_limit: int | None = 500, rate_window_seconds: float = 60, fault_rate: float = 0.0,
                  fault_seed: int = 0, latency_ms: float = 0):
         self.account = account
-        self.host, self.port = host, port
         self._rate = (rate_limit, rate_window_seconds)
         self._limiter = FixedWindowLimiter(rate_limit, rate_window_seconds)
         self._faults = FaultInjector(fault_rate, fault_seed)
         self._latency_ms = latency_ms
         self._api = Api(account)
-        self._httpd: SandboxServer | None = None
-        self._thread: threading.Thread | None = None
-        self._stats_lock = threading.Lock()
-        self._in_flight = 0
-        self.reset_stats()
-
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "CalendlySandbox":
-        if self._httpd is None:
-            self._httpd = SandboxServer((self.host, self.port), self._serve_counted, "CalendlySandbox/1.0")
-            self.port = self._httpd.server_address[1]
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name=f"calendly-sandbox:{self.port}", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        httpd.shutdown()
-        httpd.server_close()
-        httpd.close_connections()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> "CalendlySandbox":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"http://{host}:{self.port}"
+        self._init_sandbox(host, port)
 
     def configure(self, rate_limit=_KEEP, rate_window_seconds=_KEEP, fault_rate=_KEEP, latency_ms=_KEEP) -> None:
         """Change any subset live. A new rate limit or window starts every token afresh."""
@@ -462,45 +429,8 @@ class CalendlySandbox:
         if latency_ms is not _KEEP:
             self._latency_ms = latency_ms
 
-    # ------------------------------------------------------------------ statistics
-    def reset_stats(self) -> None:
-        with self._stats_lock:
-            self._requests, self._resets = 0, 0
-            self._peak_in_flight = self._in_flight
-            self._by_route = dict.fromkeys(Api.ROUTE_NAMES + ["unknown"], 0)
-            self._by_status: dict[int, int] = {}
-            self.request_log: list[dict] = []
-
-    def stats(self) -> dict:
-        with self._stats_lock:
-            return {"requests": self._requests, "by_route": dict(self._by_route),
-                    "by_status": dict(self._by_status), "resets": self._resets,
-                    "peak_in_flight": self._peak_in_flight}
-
-    def _record(self, method, path, route, query, status) -> None:
-        with self._stats_lock:
-            self._requests += 1
-            self._by_route[route] += 1
-            if status is None:
-                self._resets += 1
-            else:
-                self._by_status[status] = self._by_status.get(status, 0) + 1
-            self.request_log.append({"method": method, "path": path, "route": route, "query": query,
-                                     "status": status, "ts": time.time()})
-
     # ------------------------------------------------------------------ one request
-    def _serve_counted(self, h: JsonHandler) -> None:
-        """Serve one request, keeping the peak number served at once (how concurrent a client is)."""
-        with self._stats_lock:
-            self._in_flight += 1
-            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
-        try:
-            self._serve(h)
-        finally:
-            with self._stats_lock:
-                self._in_flight -= 1
-
-    def _serve(self, h: JsonHandler) -> None:
+    def _serve_one(self, h: JsonHandler) -> None:
         split = urlsplit(h.path)
         path, pairs = split.path, parse_qsl(split.query, keep_blank_values=True)
         if h.command != "GET":  # drain any body so the connection stays usable
