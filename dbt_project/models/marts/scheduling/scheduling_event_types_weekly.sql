@@ -12,7 +12,7 @@ bucketed as (
         event_type_uri,
         event_type_name,
         event_type_slug,
-        {{ dbt.cast(dbt.date_trunc('week', at_time_zone('start_time', "'UTC'")), 'date') }} as week_start,
+        {{ utc_week_start('start_time') }} as week_start,
         booking_status,
         lead_time_hours
     from bookings

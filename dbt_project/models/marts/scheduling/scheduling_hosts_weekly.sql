@@ -14,7 +14,7 @@ memberships as (
 bucketed as (
     select
         primary_host_uri,
-        {{ dbt.cast(dbt.date_trunc('week', at_time_zone('start_time', "'UTC'")), 'date') }} as week_start,
+        {{ utc_week_start('start_time') }} as week_start,
         booking_status,
         lead_time_hours
     from bookings
