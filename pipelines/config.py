@@ -41,6 +41,15 @@ class Settings:
             brevo_api_url=(env.get("BREVO_API_URL") or "").rstrip("/") or None,
         )
 
+    @property
+    def analytics_path(self) -> Path:
+        """The snapshot analysts open (DESIGN.md): published beside the warehouse after each good run."""
+        return self.warehouse_path.parent / "analytics.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.warehouse_path.parent / "reports"
+
     def require_calendly_token(self) -> str:
         if not self.calendly_token:
             raise ConfigError(

@@ -59,18 +59,24 @@ def _drop_committed_extracts(pipeline: dlt.Pipeline) -> None:
             extracted.delete_package(load_id)
 
 
+def finish_interrupted_load(pipeline: dlt.Pipeline, progress: Progress) -> bool:
+    """Load what a crashed run extracted and normalized (cheaper than extracting it again).
+    True if there was such a load."""
+    _drop_committed_extracts(pipeline)
+    if not pipeline.has_pending_data:
+        return False
+    progress.say("extract: finishing the load of an interrupted run first")
+    pipeline.run()  # loads pending packages and returns without extracting
+    return True
+
+
 def run_extract(settings: Settings, progress: Progress | None = None, **source_options: Any) -> ExtractSummary:
     """Finish a load that a crash left behind, then extract, normalize and load a fresh run."""
     progress = progress or Progress("extract", stream=None)
     started = time.monotonic()
     token = settings.require_calendly_token()
     pipeline = calendly_pipeline(settings.warehouse_path)
-    resumed = False
-    _drop_committed_extracts(pipeline)
-    if pipeline.has_pending_data:
-        progress.say("extract: finishing the load of an interrupted run first")
-        pipeline.run()  # loads pending packages and returns without extracting
-        resumed = True
+    resumed = finish_interrupted_load(pipeline, progress)
     source = calendly_source(access_token=token, api_url=settings.calendly_api_url,
                              progress=progress, **source_options)
     pipeline.run(source, loader_file_format="parquet")

@@ -18,7 +18,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import dlt
 from dlt.sources import DltResource
@@ -36,7 +36,7 @@ from .helpers import (
     uuid_from_uri,
 )
 from ..pacing import RateLimitPacer
-from .scope import Scope, resolve_scope
+from .scope import LazyScope, Scope
 from .settings import (
     DEFAULT_API_URL,
     DEFAULT_LOOKBACK_DAYS,
@@ -70,12 +70,15 @@ def calendly_source(
     pacer = RateLimitPacer()
     client = calendly_client(api_url, access_token, pacer, max_workers=max_workers, max_attempts=max_attempts,
                              on_send=lambda: progress.add(requests=1))
-    scope = resolve_scope(client)
-    if not scope.is_admin:
-        progress.say(
-            "warning: this token has no organization admin access; loading only the events and event "
-            "types of its own user, and no routing forms"
-        )
+
+    def warn_if_not_admin(scope: Scope) -> None:
+        if not scope.is_admin:
+            progress.say(
+                "warning: this token has no organization admin access; loading only the events and event "
+                "types of its own user, and no routing forms"
+            )
+
+    scope = LazyScope(client, on_resolved=warn_if_not_admin)
     run_started = datetime.now(timezone.utc)
     window = _Window(
         started=run_started,
@@ -85,15 +88,15 @@ def calendly_source(
     )
 
     events = scheduled_events(client, scope, window, progress)
+    forms = routing_forms(client, scope)
     resources = [
         event_types(client, scope),
         organization_memberships(scope),
         events,
-        events | invitees(client, window, progress, _invitee_slots(pacer, max_workers)),
+        events | invitees(client, window, progress, _Slots(lambda: _invitee_slots(pacer, max_workers))),
+        forms,
+        forms | routing_form_submissions(client, window.lookback),
     ]
-    if scope.is_admin:
-        forms = routing_forms(client, scope)
-        resources += [forms, forms | routing_form_submissions(client, window.lookback)]
     for resource in resources:
         resource.add_map(drop_nulls)
     return resources
@@ -115,38 +118,51 @@ class _Window:
 class _Slots:
     """At most `size` invitee reads in flight for the whole run. One for the run, not one per call:
     dlt keeps several transformer calls (one per page of events) suspended at once, each with its
-    own thread pool, so a pool's size alone does not bound the concurrency."""
+    own thread pool, so a pool's size alone does not bound the concurrency. Sized on first use, once
+    the first responses have told the pacer the rate limit."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._semaphore = threading.BoundedSemaphore(size)
+    def __init__(self, sizing: Callable[[], int]) -> None:
+        self._sizing = sizing
+        self._lock = threading.Lock()
+        self._semaphore: Optional[threading.BoundedSemaphore] = None
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        with self._lock:
+            if self._semaphore is None:
+                self._size = self._sizing()
+                self._semaphore = threading.BoundedSemaphore(self._size)
+            return self._size
 
     def __enter__(self) -> None:
+        assert self._semaphore is not None, "size is read before the first read starts"
         self._semaphore.acquire()
 
     def __exit__(self, *exc: object) -> None:
+        assert self._semaphore is not None
         self._semaphore.release()
 
 
-def _invitee_slots(pacer: RateLimitPacer, max_workers: int) -> _Slots:
+def _invitee_slots(pacer: RateLimitPacer, max_workers: int) -> int:
     """Sized to the rate limit: more reads in flight than requests allowed per second would only
     queue in the pacer (500/min → 8, Calendly Free's 50/min → 1)."""
     per_second = (pacer.limit or 60 * max_workers) / 60
-    return _Slots(max(1, min(max_workers, int(per_second))))
+    return max(1, min(max_workers, int(per_second)))
 
 
 @dlt.resource(name="event_types", primary_key="uri", write_disposition="merge", columns=EVENT_TYPE_COLUMNS)
-def event_types(client: RESTClient, scope: Scope) -> Iterator[list[dict]]:
-    yield from client.paginate("/event_types", params={**scope.listing_params(), "count": PAGE_SIZE})
+def event_types(client: RESTClient, scope: LazyScope) -> Iterator[list[dict]]:
+    yield from client.paginate("/event_types", params={**scope().listing_params(), "count": PAGE_SIZE})
 
 
 @dlt.resource(name="organization_memberships", primary_key="uri", write_disposition="merge")
-def organization_memberships(scope: Scope) -> Iterator[list[dict]]:
-    yield scope.memberships
+def organization_memberships(scope: LazyScope) -> Iterator[list[dict]]:
+    yield scope().memberships
 
 
 @dlt.resource(name="scheduled_events", primary_key="uri", write_disposition="merge", columns=EVENT_COLUMNS)
-def scheduled_events(client: RESTClient, scope: Scope, window: _Window, progress: Progress) -> Iterator[list[dict]]:
+def scheduled_events(client: RESTClient, scope: LazyScope, window: _Window, progress: Progress) -> Iterator[list[dict]]:
     state = dlt.current.source_state()
     previous = state.get("last_run_at")
     since = relist_from(previous, window.relist_lookback, window.start_date)
@@ -154,7 +170,7 @@ def scheduled_events(client: RESTClient, scope: Scope, window: _Window, progress
     # `previous_run_at`; it only ever sees pages of this generator, so it is always set by then.
     state["previous_run_at"] = previous
     state["last_run_at"] = format_time(window.started)
-    params = {**scope.listing_params(), "count": PAGE_SIZE, "sort": "start_time:asc"}
+    params = {**scope().listing_params(), "count": PAGE_SIZE, "sort": "start_time:asc"}
     if since is not None:
         params["min_start_time"] = format_time(since)
     listed: set[str] = set()
@@ -206,9 +222,11 @@ def _needs_invitees(event: dict, fingerprints: dict, window: _Window, previous_r
 
 
 @dlt.resource(name="routing_forms", primary_key="uri", write_disposition="merge")
-def routing_forms(client: RESTClient, scope: Scope) -> Iterator[list[dict]]:
-    yield from client.paginate(
-        "/routing_forms", params={"organization": scope.organization_uri, "count": PAGE_SIZE})
+def routing_forms(client: RESTClient, scope: LazyScope) -> Iterator[list[dict]]:
+    """Routing forms are listed per organization, which only an admin may do."""
+    if scope().is_admin:
+        yield from client.paginate(
+            "/routing_forms", params={"organization": scope().organization_uri, "count": PAGE_SIZE})
 
 
 @dlt.transformer(name="routing_form_submissions", primary_key="uri", write_disposition="merge",

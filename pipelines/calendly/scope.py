@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Optional
 
 from dlt.sources.helpers.rest_client import RESTClient
 from requests import HTTPError
@@ -46,3 +47,21 @@ def resolve_scope(client: RESTClient) -> Scope:
             "/organization_memberships", params={"user": user["uri"], "count": PAGE_SIZE}) for m in page]
     role = next((m["role"] for m in memberships if m["user"]["uri"] == user["uri"]), None)
     return Scope(user_uri=user["uri"], organization_uri=org, role=role, memberships=memberships)
+
+
+class LazyScope:
+    """The scope, resolved by the first resource that needs it. Building the source then makes no
+    request, so Dagster can list its resources (the asset specs) when it loads definitions."""
+
+    def __init__(self, client: RESTClient, on_resolved: Callable[[Scope], None] = lambda scope: None) -> None:
+        self._client = client
+        self._on_resolved = on_resolved
+        self._lock = threading.Lock()
+        self._scope: Optional[Scope] = None
+
+    def __call__(self) -> Scope:
+        with self._lock:
+            if self._scope is None:
+                self._scope = resolve_scope(self._client)
+                self._on_resolved(self._scope)
+            return self._scope
