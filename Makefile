@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# dbt's manifest, which Dagster reads to build the dbt assets: made here, never when definitions load.
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := dbt_project/dbt_project.yml $(shell find dbt_project/models dbt_project/macros -type f 2>/dev/null)
 
-.PHONY: install demo test bench clean
+.PHONY: install manifest demo test bench ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +17,24 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	WAREHOUSE_PATH=$(CURDIR)/data/warehouse.duckdb $(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+	touch $(MANIFEST)
+
+manifest: $(MANIFEST)
+
 demo: $(STAMP)
 	$(BIN)/calendly-elt demo
 
-test: $(STAMP)
+test: $(STAMP) $(MANIFEST)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/extract_bench.py
 
+# Dagster's UI on http://127.0.0.1:3000, on the sandboxes unless CALENDLY_ACCESS_TOKEN is set.
+ui: $(STAMP) $(MANIFEST)
+	$(BIN)/python -m orchestration.dev
+
 clean:
-	rm -rf $(VENV) data/*.duckdb data/.dlt .pytest_cache
+	rm -rf $(VENV) data/*.duckdb data/.dlt data/sandbox data/dagster data/demo data/reports dbt_project/target .pytest_cache

@@ -17,6 +17,8 @@ from .config import PROJECT_ROOT, Settings
 from .errors import BREVO, CALENDLY, describe
 from .progress import Progress
 
+DEMO_WAREHOUSE = PROJECT_ROOT / "data" / "demo" / "warehouse.duckdb"
+
 
 def _source_options(args: argparse.Namespace) -> dict:
     options = {
@@ -61,14 +63,37 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if summary.failed else 0
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from .report import ReportError, build_report
+
+    out_dir = Path(args.out).expanduser().resolve() if args.out else settings.reports_dir
+    try:
+        report = build_report(settings.warehouse_path, out_dir)
+    except ReportError as exc:  # already one line saying what to do
+        print(f"calendly-elt report: {exc}", file=sys.stderr)
+        return 1
+    print(f"report: {report.path}")
+    print(report.markdown())
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Every stage, in order; the first that fails stops the run."""
+    """Every stage, in order; the first that fails stops the run. As in the Dagster job, the
+    analysts' snapshot and the report follow the marts and do not wait for Brevo."""
     from .brevo.sync import run_sync
     from .extract import run_extract
+    from .report import ReportError, build_report
+    from .snapshot import publish_snapshot
     from .transform import run_transform
 
     print(run_extract(settings, Progress("extract")).line())
     print(run_transform(settings, Progress("transform")).line())
+    print(publish_snapshot(settings.warehouse_path, settings.analytics_path).line())
+    try:
+        print(f"report: {build_report(settings.warehouse_path, settings.reports_dir).path}")
+    except ReportError as exc:
+        print(f"calendly-elt run: {exc}", file=sys.stderr)
+        return 1
     if not settings.brevo_api_key:
         print("sync: skipped – BREVO_API_KEY is not set")
         return 0
@@ -114,11 +139,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """The whole job on the sandboxes (Calendly and Brevo), into a demo warehouse of its own."""
     from .brevo.sync import run_sync
     from .extract import run_extract
+    from .report import ReportError, build_report
     from .sandbox.brevo import BrevoAccount, BrevoSandbox
     from .sandbox.calendly import CalendlyAccount, CalendlySandbox
     from .transform import run_transform
 
-    warehouse = Path(args.warehouse).resolve() if args.warehouse else PROJECT_ROOT / "data" / "demo.duckdb"
+    # A folder of its own: the demo's warehouse, dlt state and report never mix with a real account's.
+    warehouse = Path(args.warehouse).resolve() if args.warehouse else DEMO_WAREHOUSE
     # Each demo generates a new sandbox account, so it starts from an empty demo warehouse.
     warehouse.unlink(missing_ok=True)
     shutil.rmtree(warehouse.parent / ".dlt" / warehouse.stem, ignore_errors=True)
@@ -140,6 +167,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         lists = brevo_account.lists()
         print(f"  Brevo now holds {len(brevo_account.contacts()):,} contacts in {len(lists)} lists: "
               + ", ".join(sorted(v["name"] for v in lists.values())))
+    try:
+        report = build_report(warehouse, demo_settings.reports_dir)
+    except ReportError as exc:
+        print(f"calendly-elt demo: {exc}", file=sys.stderr)
+        return 1
+    print(f"report: {report.path}")
     print(f"warehouse: {warehouse}")
     print(f"  query it read-only: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{warehouse}', "
           "read_only=True).sql('select booking_status, count(*) from marts.contacts group by 1'))\"")
@@ -195,7 +228,11 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--dry-run", action="store_true", help="count creates, updates and skips; send nothing")
     sync.set_defaults(func=cmd_sync)
 
-    run = sub.add_parser("run", help="extract, transform and sync, in order")
+    report = sub.add_parser("report", help="write the scheduling report (HTML with charts) from the marts")
+    report.add_argument("--out", help="folder for scheduling_report.html (default: reports/ beside the warehouse)")
+    report.set_defaults(func=cmd_report)
+
+    run = sub.add_parser("run", help="extract, transform, snapshot, report and sync, in order")
     run.set_defaults(func=cmd_run)
 
     sandbox = sub.add_parser("sandbox", help="serve the Calendly and Brevo sandboxes on loopback")
@@ -211,7 +248,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the pipeline on the sandbox and print a summary")
     demo.add_argument("--events", type=int, default=3000)
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--warehouse", help="demo warehouse file (default data/demo.duckdb)")
+    demo.add_argument("--warehouse", help="demo warehouse file (default data/demo/warehouse.duckdb); "
+                      "the report goes to reports/ beside it")
     demo.set_defaults(func=cmd_demo)
     return parser
 

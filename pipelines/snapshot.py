@@ -18,8 +18,10 @@ import duckdb
 # dlt's bookkeeping, except the load log analysts use to see how fresh the data is.
 _SKIPPED_PREFIX = "_dlt_"
 _KEPT = {"_dlt_loads"}
-# dlt's merge staging dataset (`<dataset>_staging`): scratch space of the last load.
-_SKIPPED_SCHEMAS = ("information_schema", "pg_catalog", "calendly_raw_staging")
+# dlt's merge staging dataset (`<dataset>_staging`) is scratch space of the last load; `brevo_sync`
+# is the sync's operational state, written by a step the snapshot does not wait for (a Brevo outage
+# must not hold back the analysts' data), so a copy of it could be a run behind.
+_SKIPPED_SCHEMAS = ("information_schema", "pg_catalog", "calendly_raw_staging", "brevo_sync")
 
 
 @dataclass(frozen=True)

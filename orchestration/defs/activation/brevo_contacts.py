@@ -1,0 +1,64 @@
+"""Activation: `marts.contacts` → Brevo, only the contacts that are new, changed or failed before."""
+
+
+from typing import Iterator
+
+import dagster as dg
+
+from orchestration.keys import BREVO_CONTACTS, MARTS_CONTACTS
+from orchestration.resources import CalendlyEltConfig, LoggedProgress
+from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY, worth_retrying
+from pipelines.brevo.sync import run_sync
+from pipelines.errors import BREVO, describe
+
+REJECTIONS_CHECK = "no_failed_contacts"
+
+
+@dg.asset(
+    key=BREVO_CONTACTS,
+    deps=[MARTS_CONTACTS],
+    group_name="activation",
+    kinds={"brevo"},
+    description="Contacts pushed to Brevo (attributes and lists); per-contact outcomes in brevo_sync.sync_log.",
+    check_specs=[dg.AssetCheckSpec(
+        REJECTIONS_CHECK, asset=BREVO_CONTACTS,
+        description="every contact sent was accepted; failed ones stay pending and are sent by the next run")],
+    output_required=False,  # no BREVO_API_KEY: nothing to push to, so nothing is materialized
+    pool=WAREHOUSE_POOL,
+    retry_policy=WAREHOUSE_RETRY,
+)
+def brevo_contacts(context: dg.AssetExecutionContext, calendly_elt: CalendlyEltConfig) -> Iterator:
+    settings = calendly_elt.settings()
+    if not settings.brevo_api_key:
+        context.log.warning("BREVO_API_KEY is not set: the Brevo sync is skipped")
+        return
+    try:
+        summary = run_sync(settings, LoggedProgress("sync", context.log))
+    except Exception as exc:
+        raise dg.Failure(description=describe(exc, settings.brevo_api_url or "", [settings.brevo_api_key], BREVO),
+                         allow_retries=worth_retrying(exc)) from None
+    context.log.info(summary.line())
+    yield dg.MaterializeResult(metadata={
+        "synced": summary.synced,
+        "created": summary.creates,
+        "updated": summary.updates,
+        "unchanged": summary.skipped,
+        "failed": summary.failed,
+        "invalid_emails": summary.invalid,
+        "imports": summary.imports,
+        "requests": summary.requests,
+        "sync_run_id": summary.run_id,
+    })
+    yield dg.AssetCheckResult(
+        check_name=REJECTIONS_CHECK,
+        passed=summary.failed == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"failed": summary.failed},
+        description=None if summary.failed == 0 else
+        f"{summary.failed} contacts failed; see brevo_sync.sync_log for run {summary.run_id}",
+    )
+
+
+@dg.definitions
+def activation() -> dg.Definitions:
+    return dg.Definitions(assets=[brevo_contacts])

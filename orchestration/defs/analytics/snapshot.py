@@ -1,0 +1,40 @@
+"""Analytics: the snapshot analysts open, published after every run that rebuilt the marts."""
+
+
+import dagster as dg
+
+from orchestration.keys import ANALYTICS_SNAPSHOT
+from orchestration.resources import CalendlyEltConfig
+from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY
+from orchestration.transform_project import model_keys
+from pipelines.snapshot import publish_snapshot
+
+
+def build_snapshot() -> dg.AssetsDefinition:
+    @dg.asset(
+        key=ANALYTICS_SNAPSHOT,
+        deps=model_keys("staging") + model_keys("marts"),  # it copies both
+        group_name="analytics",
+        kinds={"duckdb"},
+        description="`analytics.duckdb` beside the warehouse: every schema copied, then renamed into place, "
+                    "so analysts never hold a lock a run needs.",
+        pool=WAREHOUSE_POOL,
+        retry_policy=WAREHOUSE_RETRY,
+    )
+    def analytics_snapshot(context: dg.AssetExecutionContext, calendly_elt: CalendlyEltConfig) -> dg.MaterializeResult:
+        settings = calendly_elt.settings()
+        snapshot = publish_snapshot(settings.warehouse_path, settings.analytics_path)
+        context.log.info(snapshot.line())
+        return dg.MaterializeResult(metadata={
+            "path": dg.MetadataValue.path(str(snapshot.path)),
+            "tables": snapshot.tables,
+            "dagster/row_count": snapshot.rows,
+            "megabytes": round(snapshot.bytes / 1e6, 1),
+        })
+
+    return analytics_snapshot
+
+
+@dg.definitions
+def analytics_snapshot() -> dg.Definitions:
+    return dg.Definitions(assets=[build_snapshot()])

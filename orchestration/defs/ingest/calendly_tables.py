@@ -1,0 +1,123 @@
+"""Ingest: one asset per Calendly table (`calendly/<table>`), all loaded by one dlt run."""
+
+
+from typing import Iterator, Optional
+
+import dagster as dg
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
+from dagster_dlt.translator import DltResourceTranslatorData
+
+from orchestration.keys import calendly_table_key
+from orchestration.resources import CalendlyEltConfig, LoggedProgress
+from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY, worth_retrying
+from pipelines.calendly import calendly_source
+from pipelines.config import ConfigError
+from pipelines.errors import CALENDLY, describe
+from pipelines.extract import calendly_pipeline, finish_interrupted_load
+
+ROW_COUNT_CHECK = "row_count"
+# Every Calendly account has these; an empty one means the token sees nothing it should.
+EXPECTED_NOT_EMPTY = {"event_types", "scheduled_events", "organization_memberships"}
+
+
+class CalendlyTranslator(DagsterDltTranslator):
+    """`calendly/<table>`, the keys the dbt sources map onto; a transformer depends on its parent."""
+
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
+        resource = data.resource
+        parent = resource._pipe.parent if resource.is_transformer else None  # dlt has no public accessor
+        return super().get_asset_spec(data).replace_attributes(
+            key=calendly_table_key(resource.table_name),
+            deps=[calendly_table_key(parent.name)] if parent is not None else [],
+            group_name="calendly",
+            kinds={"dlt", "duckdb"},
+        )
+
+
+TRANSLATOR = CalendlyTranslator()
+
+
+def _table_specs() -> list[dg.AssetSpec]:
+    """The source is built only to list its resources: building it makes no request. The pipeline
+    is left out because it depends on WAREHOUSE_PATH, known when a run starts, and building one
+    creates its working folder."""
+    source = calendly_source(access_token="not-used-to-list-resources")
+    return list(build_dlt_asset_specs(dlt_source=source, dlt_pipeline=None, dagster_dlt_translator=TRANSLATOR))
+
+
+def table_keys() -> list[dg.AssetKey]:
+    return [spec.key for spec in _table_specs()]
+
+
+def _previous_row_count(context: dg.AssetExecutionContext, key: dg.AssetKey) -> Optional[int]:
+    event = context.instance.get_latest_materialization_event(key)
+    if event is None or event.asset_materialization is None:
+        return None
+    value = event.asset_materialization.metadata.get("dagster/row_count")
+    return int(value.value) if value is not None and value.value is not None else None
+
+
+def row_count_check(key: dg.AssetKey, rows: Optional[int], previous: Optional[int]) -> dg.AssetCheckResult:
+    """Loads merge on `uri`, so a table never shrinks: fewer rows than last time means the warehouse
+    was replaced or edited behind the pipeline's back (error). An empty core table is a warning."""
+    metadata = {"rows": rows if rows is not None else -1, "previous_rows": previous if previous is not None else -1}
+    if rows is None:
+        return dg.AssetCheckResult(asset_key=key, check_name=ROW_COUNT_CHECK, passed=False, metadata=metadata,
+                                   description="the table was not created")
+    if previous is not None and rows < previous:
+        return dg.AssetCheckResult(asset_key=key, check_name=ROW_COUNT_CHECK, passed=False, metadata=metadata,
+                                   description=f"shrank from {previous:,} to {rows:,} rows")
+    if rows == 0 and key.path[-1] in EXPECTED_NOT_EMPTY:
+        return dg.AssetCheckResult(asset_key=key, check_name=ROW_COUNT_CHECK, passed=False, metadata=metadata,
+                                   severity=dg.AssetCheckSeverity.WARN, description="empty")
+    return dg.AssetCheckResult(asset_key=key, check_name=ROW_COUNT_CHECK, passed=True, metadata=metadata)
+
+
+def build_calendly_tables() -> dg.AssetsDefinition:
+    specs = _table_specs()
+
+    # `dlt_assets` would do, but it always allows subsets, and the tables share one cursor: a run of
+    # `invitees` alone would move the event cursor without loading the events. So the same specs and
+    # `DagsterDltResource.run`, in an asset that is materialized whole.
+    @dg.multi_asset(
+        name="calendly_tables",
+        specs=specs,
+        check_specs=[dg.AssetCheckSpec(ROW_COUNT_CHECK, asset=spec.key,
+                                       description="rows in the raw table; a merge-only table never shrinks")
+                     for spec in specs],
+        can_subset=False,
+        pool=WAREHOUSE_POOL,
+        retry_policy=WAREHOUSE_RETRY,
+    )
+    def calendly_tables(context: dg.AssetExecutionContext, dlt: DagsterDltResource,
+                        calendly_elt: CalendlyEltConfig) -> Iterator:
+        settings = calendly_elt.settings()
+        try:
+            token = settings.require_calendly_token()
+        except ConfigError as err:
+            raise dg.Failure(description=str(err), allow_retries=False) from None
+        previous = {spec.key: _previous_row_count(context, spec.key) for spec in specs}
+        progress = LoggedProgress("extract", context.log)
+        try:
+            pipeline = calendly_pipeline(settings.warehouse_path)
+            finish_interrupted_load(pipeline, progress)
+            source = calendly_source(access_token=token, api_url=settings.calendly_api_url, progress=progress)
+            results = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
+                                   dagster_dlt_translator=TRANSLATOR,
+                                   loader_file_format="parquet").fetch_row_count())
+        except Exception as exc:  # one line, token masked: dlt's messages can quote request details
+            raise dg.Failure(description=describe(exc, settings.calendly_api_url, [token], CALENDLY),
+                             allow_retries=worth_retrying(exc)) from None
+        context.log.info(progress.line())
+        for result in results:
+            yield result
+            rows = result.metadata.get("dagster/row_count")
+            rows = getattr(rows, "value", rows)  # a plain int or a MetadataValue, depending on the path
+            yield row_count_check(result.asset_key, rows, previous[result.asset_key])
+
+    return calendly_tables
+
+
+@dg.definitions
+def ingest() -> dg.Definitions:
+    return dg.Definitions(assets=[build_calendly_tables()])

@@ -1,0 +1,25 @@
+"""When scheduled runs happen: `CALENDLY_ELT_SCHEDULE` (a cron string, UTC), hourly by default.
+
+Read when Dagster loads the definitions, not at import."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+from itertools import islice
+
+DEFAULT_CRON = "0 * * * *"
+TIMEZONE = "UTC"
+
+
+def run_cron() -> str:
+    return os.environ.get("CALENDLY_ELT_SCHEDULE", "").strip() or DEFAULT_CRON
+
+
+def longest_gap(cron: str, ticks: int = 200) -> timedelta:
+    """The longest time between two scheduled runs (cron strings need not be regular)."""
+    from dagster._utils.schedules import cron_string_iterator  # no public equivalent
+
+    times = list(islice(cron_string_iterator(time.time(), cron, TIMEZONE), ticks))
+    return max(later - earlier for earlier, later in zip(times, times[1:]))

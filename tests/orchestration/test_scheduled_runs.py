@@ -1,0 +1,153 @@
+"""The whole graph, materialized in-process by scheduled runs against the sandboxes."""
+
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.definitions import defs as load_defs
+from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
+from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from tests.sync.expected import brevo_differences
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+# An analyst's session: opens the snapshot read-only, then queries it until told to stop.
+ANALYST = r"""
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+first = con.execute("select count(*) from marts.bookings where booking_status = 'cancelled'").fetchone()[0]
+print("ready", first, flush=True)
+queries = 0
+while sys.stdin.readline().strip() != "stop":
+    assert con.execute("select count(*) from marts.bookings where booking_status = 'cancelled'").fetchone()[0] == first
+    queries += 1
+print("done", queries, flush=True)
+"""
+
+
+class Deployment:
+    def __init__(self, tmp_path, instance: dg.DagsterInstance):
+        self.instance = instance
+        self.account = CalendlyAccount.generate(seed=23, events=300, now=NOW)
+        self.brevo_account = BrevoAccount(api_key="xkeysib-orchestration-test")
+        self.calendly = CalendlySandbox(self.account, rate_limit=0).start()
+        self.brevo = BrevoSandbox(self.brevo_account, import_seconds=0.05).start()
+        self.warehouse = tmp_path / "data" / "warehouse.duckdb"
+        self.snapshot = tmp_path / "data" / "analytics.duckdb"
+        self.report = tmp_path / "data" / "reports" / "scheduling_report.html"
+        self.env = {"CALENDLY_ACCESS_TOKEN": self.account.tokens["admin"], "CALENDLY_API_URL": self.calendly.url,
+                    "BREVO_API_KEY": self.brevo_account.api_key, "BREVO_API_URL": self.brevo.url,
+                    "WAREHOUSE_PATH": str(self.warehouse)}
+        self.defs = load_defs()
+
+    def scheduled_run(self) -> dg.ExecuteInProcessResult:
+        """What the daemon does on a tick: evaluate the schedule, run what it requests."""
+        instance = self.instance
+        schedule = self.defs.resolve_schedule_def("calendly_elt_schedule")
+        tick = schedule.evaluate_tick(dg.build_schedule_context(instance=instance,
+                                                                scheduled_execution_time=datetime.now(timezone.utc)))
+        [request] = tick.run_requests
+        job = self.defs.resolve_job_def(schedule.job_name)
+        return job.execute_in_process(instance=instance, run_config=request.run_config, tags=request.tags,
+                                      raise_on_error=False)
+
+    def close(self):
+        self.calendly.stop()
+        self.brevo.stop()
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    # The pool limit `make ui` configures (orchestration/dagster.yaml).
+    with pytest.MonkeyPatch.context() as patch, \
+            dg.instance_for_test(overrides={"concurrency": {"pools": {"default_limit": 1}}}) as instance:
+        d = Deployment(tmp_path_factory.mktemp("orchestration"), instance)
+        for name, value in d.env.items():
+            patch.setenv(name, value)
+        yield d
+        d.close()
+
+
+def _materialized(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def _failed_checks(result) -> list[str]:
+    return [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in result.get_asset_check_evaluations()
+            if not c.passed]
+
+
+def test_a_scheduled_run_materializes_the_whole_graph(deployment):
+    result = deployment.scheduled_run()
+    assert result.success
+    graph = deployment.defs.get_repository_def().asset_graph
+    assert _materialized(result) == {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert _failed_checks(result) == []
+    # Brevo holds what the marts say, computed independently of the sync's code.
+    assert brevo_differences(deployment.warehouse, deployment.brevo_account) == []
+    # The report: a page with its charts, and the key numbers in the materialization.
+    assert deployment.report.exists() and deployment.report.read_text().count("<svg") >= 5
+    [report] = [e for e in result.get_asset_materialization_events()
+                if e.asset_key == dg.AssetKey(["analytics", "scheduling_report"])]
+    key_numbers = report.materialization.metadata["key_numbers"].value
+    with duckdb.connect(str(deployment.snapshot), read_only=True) as con:
+        bookings = con.execute("select count(*) from marts.bookings").fetchone()[0]
+        tables = {r[0] for r in con.execute("select table_schema from information_schema.tables").fetchall()}
+    assert f"{bookings:,}" in key_numbers
+    assert tables == {"calendly_raw", "staging", "marts"}
+
+
+def test_an_analyst_holding_the_snapshot_open_does_not_block_the_next_run(deployment):
+    if not deployment.snapshot.exists():
+        deployment.scheduled_run()
+    analyst = subprocess.Popen([sys.executable, "-c", ANALYST, str(deployment.snapshot)], text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    ready, before = analyst.stdout.readline().split()
+    assert ready == "ready"
+    deployment.account.apply_random_changes(seed=3, cancels=15, reschedules=0, no_shows=0, new_bookings=0)
+    analyst.stdin.write("query\n" * 50)
+    analyst.stdin.flush()
+
+    result = deployment.scheduled_run()
+
+    analyst.stdin.write("query\n" * 50 + "stop\n")
+    analyst.stdin.flush()
+    done, queries = analyst.stdout.readline().split()
+    assert analyst.wait(timeout=30) == 0 and done == "done" and int(queries) == 100
+    assert result.success and "analytics/snapshot" in _materialized(result)
+    # A new session sees the new snapshot, the same numbers as the live warehouse.
+    query = "select count(*) from marts.bookings where booking_status = 'cancelled'"
+    with duckdb.connect(str(deployment.snapshot), read_only=True) as con:
+        after = con.execute(query).fetchone()[0]
+    with duckdb.connect(str(deployment.warehouse), read_only=True) as con:
+        assert con.execute(query).fetchone()[0] == after
+    assert after > int(before)
+
+
+def test_a_failing_dbt_test_stops_the_brevo_sync_and_keeps_the_last_snapshot(deployment):
+    if not deployment.snapshot.exists():
+        deployment.scheduled_run()
+    # A duplicated raw row of an old booking, one no incremental run re-reads: the invitee key is no
+    # longer unique, which dbt's tests catch from staging onward.
+    with duckdb.connect(str(deployment.warehouse)) as con:
+        con.execute("""
+            insert into calendly_raw.invitees
+            select i.* from calendly_raw.invitees i
+            join calendly_raw.scheduled_events e on e.uri = i.event
+            where e.start_time < now() - interval 60 days
+            limit 1""")
+    published = deployment.snapshot.stat().st_mtime_ns
+    deployment.brevo.reset_stats()
+
+    result = deployment.scheduled_run()
+
+    assert not result.success
+    failed = _failed_checks(result)
+    assert "staging/stg_calendly__invitees:unique_stg_calendly__invitees_invitee_uri" in failed, failed
+    assert "brevo/contacts" not in _materialized(result)
+    assert deployment.brevo.stats()["requests"] == 0
+    assert deployment.snapshot.stat().st_mtime_ns == published
