@@ -75,7 +75,7 @@ def main() -> None:
         dagster = dict(env, WAREHOUSE_PATH=str(Path(tmp) / "dagster" / "data" / "warehouse.duckdb"),
                        DAGSTER_HOME=str(home))
         run_cli = [str(BIN / "calendly-elt"), "run"]
-        run_dagster = [str(BIN / "dagster"), "job", "execute", "-w", str(ROOT / "workspace.yaml"), "-j", "calendly_elt"]
+        run_dagster = [str(BIN / "dagster"), "job", "execute", "-m", "orchestration.definitions", "-j", "calendly_elt"]
         for name in ("full (3,000-event backfill)" if args.events == 3000 else f"full ({args.events:,} events)",
                      "incremental, nothing changed"):
             baseline = _timed(run_cli, cli)

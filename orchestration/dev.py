@@ -1,8 +1,10 @@
 """`make ui`: `dagster dev` on this project, on the sandboxes unless real credentials are set.
 
 With no CALENDLY_ACCESS_TOKEN, the Calendly and Brevo sandboxes run in this process and every run
-of the UI, schedule and sensors uses them, in a warehouse of their own (data/sandbox/), so sandbox
-rows never mix with a real account's. Ctrl-C stops Dagster and the sandboxes.
+of the UI, schedule and sensors uses them. The sandboxes are generated afresh at each start, so
+everything of theirs – warehouse, snapshot, report, Dagster's instance – lives in a folder of its own
+(data/sandbox/), reset at each start: sandbox rows never reach a real warehouse, and history of a
+previous sandbox never meets a new one. Ctrl-C stops Dagster and the sandboxes.
 """
 
 from __future__ import annotations
@@ -19,32 +21,33 @@ from pipelines.config import PROJECT_ROOT
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 WORKSPACE = PROJECT_ROOT / "workspace.yaml"
+SANDBOX_DIR = PROJECT_ROOT / "data" / "sandbox"
 
 
-def _start_sandboxes(env: dict, events: int, seed: int) -> list:
+def _start_sandboxes(env: dict, folder: Path, events: int, seed: int) -> list:
     from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
     from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
 
+    shutil.rmtree(folder, ignore_errors=True)
     account = CalendlyAccount.generate(seed=seed, events=events)
     brevo_account = BrevoAccount(api_key="xkeysib-ui-sandbox")
     # No rate limit: a first backfill at Calendly's 500 requests/min would keep the UI busy for minutes.
     calendly = CalendlySandbox(account, host="127.0.0.1", port=0, rate_limit=0).start()
     brevo = BrevoSandbox(brevo_account, host="127.0.0.1", port=0).start()
     env.update(CALENDLY_API_URL=calendly.url, CALENDLY_ACCESS_TOKEN=account.tokens["admin"],
-               BREVO_API_URL=brevo.url, BREVO_API_KEY=brevo_account.api_key)
-    env.setdefault("WAREHOUSE_PATH", str(PROJECT_ROOT / "data" / "sandbox" / "warehouse.duckdb"))
+               BREVO_API_URL=brevo.url, BREVO_API_KEY=brevo_account.api_key,
+               WAREHOUSE_PATH=str(folder / "warehouse.duckdb"), DAGSTER_HOME=str(folder / "dagster"))
     print(f"ui: no CALENDLY_ACCESS_TOKEN set, so runs use the sandboxes: Calendly {calendly.url} "
-          f"({events:,} events), Brevo {brevo.url}; warehouse {env['WAREHOUSE_PATH']}", flush=True)
+          f"({events:,} events), Brevo {brevo.url}; everything in {folder}", flush=True)
     return [calendly, brevo]
 
 
 def _dagster_home(env: dict) -> None:
-    if env.get("DAGSTER_HOME"):
-        return
-    home = PROJECT_ROOT / "data" / "dagster"
+    """Dagster's instance (run history, schedules' state); the pool limit is set where it is created."""
+    home = Path(env.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster")))
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
-    env["DAGSTER_HOME"] = str(home)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,19 +56,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--events", type=int, default=3000, help="size of the sandbox account")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sandbox-dir", type=Path, default=SANDBOX_DIR,
+                        help="the sandboxes' folder, emptied at start (default data/sandbox)")
     args = parser.parse_args(argv)
 
     env = dict(os.environ, RUNTIME__DLTHUB_TELEMETRY=os.environ.get("RUNTIME__DLTHUB_TELEMETRY", "false"))
-    sandboxes = [] if env.get("CALENDLY_ACCESS_TOKEN") else _start_sandboxes(env, args.events, args.seed)
-    _dagster_home(env)
-    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(WORKSPACE),
-               "-h", args.host, "-p", str(args.port)]
-    process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
-    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    sandboxes = [] if env.get("CALENDLY_ACCESS_TOKEN") else _start_sandboxes(
+        env, args.sandbox_dir.resolve(), args.events, args.seed)
     try:
-        return process.wait()
-    except KeyboardInterrupt:  # dagster dev got the same Ctrl-C and shuts down on its own
-        return process.wait()
+        _dagster_home(env)
+        command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(WORKSPACE),
+                   "-h", args.host, "-p", str(args.port)]
+        process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
+        signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+        try:
+            return process.wait()
+        except KeyboardInterrupt:  # dagster dev got the same Ctrl-C and shuts down on its own
+            return process.wait()
     finally:
         for sandbox in sandboxes:
             sandbox.stop()

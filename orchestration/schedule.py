@@ -14,7 +14,12 @@ TIMEZONE = "UTC"
 
 
 def run_cron() -> str:
-    return os.environ.get("CALENDLY_ELT_SCHEDULE", "").strip() or DEFAULT_CRON
+    from dagster._utils.schedules import is_valid_cron_string  # no public equivalent
+
+    cron = os.environ.get("CALENDLY_ELT_SCHEDULE", "").strip() or DEFAULT_CRON
+    if not is_valid_cron_string(cron):
+        raise ValueError(f"CALENDLY_ELT_SCHEDULE={cron!r} is not a cron string (e.g. '0 * * * *', hourly)")
+    return cron
 
 
 def longest_gap(cron: str, ticks: int = 200) -> timedelta:

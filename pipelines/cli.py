@@ -78,8 +78,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Every stage, in order; the first that fails stops the run. As in the Dagster job, the
-    analysts' snapshot and the report follow the marts and do not wait for Brevo."""
+    """Every stage, in order. A failed extract or transform stops the run; after them, as in the
+    Dagster job, the snapshot, the report and the Brevo sync do not depend on one another."""
     from .brevo.sync import run_sync
     from .extract import run_extract
     from .report import ReportError, build_report
@@ -89,18 +89,19 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     print(run_extract(settings, Progress("extract")).line())
     print(run_transform(settings, Progress("transform")).line())
     print(publish_snapshot(settings.warehouse_path, settings.analytics_path).line())
+    status = 0
     try:
         print(f"report: {build_report(settings.warehouse_path, settings.reports_dir).path}")
     except ReportError as exc:
         print(f"calendly-elt run: {exc}", file=sys.stderr)
-        return 1
+        status = 1
     if not settings.brevo_api_key:
         print("sync: skipped – BREVO_API_KEY is not set")
-        return 0
+        return status
     args.stage = "sync"  # a failure from here on is Brevo's (see main)
     summary = run_sync(settings, Progress("sync"))
     print(summary.line())
-    return 1 if summary.failed else 0
+    return 1 if summary.failed else status
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:

@@ -47,9 +47,14 @@ def publish_snapshot(warehouse_path: Path, snapshot_path: Path) -> Snapshot:
     started = time.monotonic()
     if not warehouse_path.exists():
         raise FileNotFoundError(f"no warehouse at {warehouse_path}: run `calendly-elt extract` first")
+    if snapshot_path.resolve() == warehouse_path.resolve():
+        raise ValueError(f"the snapshot would replace the warehouse itself ({warehouse_path}): "
+                         "name the warehouse anything but analytics.duckdb")
     snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+    # Left by a publisher that was killed: runs that write are one at a time, so none is in progress.
+    for stale in snapshot_path.parent.glob(f".{snapshot_path.name}.*.partial*"):
+        stale.unlink(missing_ok=True)
     partial = snapshot_path.with_name(f".{snapshot_path.name}.{os.getpid()}.partial")
-    partial.unlink(missing_ok=True)
     tables = rows = 0
     try:
         with duckdb.connect(str(partial)) as con:

@@ -34,8 +34,10 @@ def dbt_args(command: str, settings: Settings, as_of: str | None = None, select:
     variables = {"field_mapping": load_mapping(settings.mapping_path).question_fields()}
     if as_of:
         variables["as_of"] = as_of
+    # A target folder of its own: dbt_project/target/manifest.json is the one Dagster loads
+    # (`make manifest`), and a CLI run must not rewrite it under a running code server.
     args = [command, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-            "--vars", json.dumps(variables), "--quiet"]
+            "--target-path", str(DBT_PROJECT / "target" / "cli"), "--vars", json.dumps(variables), "--quiet"]
     return args + (["--select", select] if select else [])
 
 

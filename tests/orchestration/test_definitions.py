@@ -64,7 +64,9 @@ EDGES = {
 
 @pytest.fixture(scope="module")
 def defs():
-    return load_defs()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("CALENDLY_ELT_SCHEDULE", raising=False)
+        return load_defs()
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +144,14 @@ def test_job_runs_everything_and_the_schedule_is_hourly_unless_configured(defs, 
     assert schedule.cron_schedule == "0 * * * *"
     monkeypatch.setenv("CALENDLY_ELT_SCHEDULE", "*/15 * * * *")
     assert load_defs().resolve_schedule_def("calendly_elt_schedule").cron_schedule == "*/15 * * * *"
+    monkeypatch.setenv("CALENDLY_ELT_SCHEDULE", "every hour")
+    with pytest.raises(Exception) as raised:
+        load_defs()
+    chain, error = [], raised.value
+    while error is not None:
+        chain.append(str(error))
+        error = error.__cause__
+    assert any("CALENDLY_ELT_SCHEDULE='every hour' is not a cron string" in text for text in chain), chain
 
 
 def test_dbt_tests_are_blocking_checks_and_raw_tables_have_row_count_and_freshness_checks(defs, graph):

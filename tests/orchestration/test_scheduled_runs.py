@@ -7,8 +7,10 @@ from datetime import datetime, timezone
 import dagster as dg
 import duckdb
 import pytest
+import yaml
 
 from orchestration.definitions import defs as load_defs
+from orchestration.dev import DAGSTER_YAML
 from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
 from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
 from tests.sync.expected import brevo_differences
@@ -62,9 +64,9 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
-    # The pool limit `make ui` configures (orchestration/dagster.yaml).
+    # The instance settings `make ui` uses: the warehouse pool of one.
     with pytest.MonkeyPatch.context() as patch, \
-            dg.instance_for_test(overrides={"concurrency": {"pools": {"default_limit": 1}}}) as instance:
+            dg.instance_for_test(overrides=yaml.safe_load(DAGSTER_YAML.read_text())) as instance:
         d = Deployment(tmp_path_factory.mktemp("orchestration"), instance)
         for name, value in d.env.items():
             patch.setenv(name, value)
@@ -128,6 +130,24 @@ def test_an_analyst_holding_the_snapshot_open_does_not_block_the_next_run(deploy
     assert after > int(before)
 
 
+def test_a_token_without_admin_rights_and_no_brevo_key_still_run_green(deployment, monkeypatch):
+    """Routing forms load nothing for a member (and for accounts without them), and without a Brevo
+    key the sync is skipped: neither may fail the run."""
+    if not deployment.snapshot.exists():
+        deployment.scheduled_run()
+    monkeypatch.setenv("CALENDLY_ACCESS_TOKEN", deployment.account.tokens["member"])
+    monkeypatch.delenv("BREVO_API_KEY")
+    deployment.brevo.reset_stats()
+
+    result = deployment.scheduled_run()
+
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    assert "brevo/contacts" not in _materialized(result)
+    assert "analytics/snapshot" in _materialized(result)
+    assert _failed_checks(result) == []
+    assert deployment.brevo.stats()["requests"] == 0
+
+
 def test_a_failing_dbt_test_stops_the_brevo_sync_and_keeps_the_last_snapshot(deployment):
     if not deployment.snapshot.exists():
         deployment.scheduled_run()
@@ -146,8 +166,11 @@ def test_a_failing_dbt_test_stops_the_brevo_sync_and_keeps_the_last_snapshot(dep
     result = deployment.scheduled_run()
 
     assert not result.success
+    # A failed test fails again until the data changes: not retried.
+    assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
     failed = _failed_checks(result)
     assert "staging/stg_calendly__invitees:unique_stg_calendly__invitees_invitee_uri" in failed, failed
     assert "brevo/contacts" not in _materialized(result)
     assert deployment.brevo.stats()["requests"] == 0
     assert deployment.snapshot.stat().st_mtime_ns == published
+

@@ -16,6 +16,7 @@ from pipelines.errors import CALENDLY, describe
 from pipelines.extract import calendly_pipeline, finish_interrupted_load
 
 ROW_COUNT_CHECK = "row_count"
+WAREHOUSE_METADATA = "warehouse"
 # Every Calendly account has these; an empty one means the token sees nothing it should.
 EXPECTED_NOT_EMPTY = {"event_types", "scheduled_events", "organization_memberships"}
 
@@ -49,21 +50,41 @@ def table_keys() -> list[dg.AssetKey]:
     return [spec.key for spec in _table_specs()]
 
 
-def _previous_row_count(context: dg.AssetExecutionContext, key: dg.AssetKey) -> Optional[int]:
+def _previous_row_count(context: dg.AssetExecutionContext, key: dg.AssetKey, warehouse: str) -> Optional[int]:
+    """The count of the last materialization into the same warehouse (a new WAREHOUSE_PATH starts over)."""
     event = context.instance.get_latest_materialization_event(key)
     if event is None or event.asset_materialization is None:
         return None
-    value = event.asset_materialization.metadata.get("dagster/row_count")
-    return int(value.value) if value is not None and value.value is not None else None
+    metadata = event.asset_materialization.metadata
+    same = metadata.get(WAREHOUSE_METADATA)
+    value = metadata.get("dagster/row_count")
+    if same is None or same.value != warehouse or value is None or value.value is None:
+        return None
+    return int(value.value)
+
+
+def _row_counts(pipeline, tables: list[str]) -> dict[str, Optional[int]]:
+    """Rows per raw table now; None for a table no run has created yet (a resource that never yielded,
+    such as routing forms for a token without admin rights). dagster-dlt's `fetch_row_count` cannot
+    be used: it fails for any resource that loaded nothing in this run."""
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+    counts: dict[str, Optional[int]] = {}
+    with pipeline.sql_client() as client:
+        for table in tables:
+            try:
+                with client.execute_query(f"select count(*) from {client.make_qualified_table_name(table)}") as cursor:
+                    counts[table] = int(cursor.fetchone()[0])
+            except DatabaseUndefinedRelation:
+                counts[table] = None
+    return counts
 
 
 def row_count_check(key: dg.AssetKey, rows: Optional[int], previous: Optional[int]) -> dg.AssetCheckResult:
     """Loads merge on `uri`, so a table never shrinks: fewer rows than last time means the warehouse
     was replaced or edited behind the pipeline's back (error). An empty core table is a warning."""
-    metadata = {"rows": rows if rows is not None else -1, "previous_rows": previous if previous is not None else -1}
-    if rows is None:
-        return dg.AssetCheckResult(asset_key=key, check_name=ROW_COUNT_CHECK, passed=False, metadata=metadata,
-                                   description="the table was not created")
+    metadata = {"rows": rows or 0, "previous_rows": previous if previous is not None else -1}
+    rows = rows or 0  # a table not created yet: no resource row so far
     if previous is not None and rows < previous:
         return dg.AssetCheckResult(asset_key=key, check_name=ROW_COUNT_CHECK, passed=False, metadata=metadata,
                                    description=f"shrank from {previous:,} to {rows:,} rows")
@@ -96,23 +117,24 @@ def build_calendly_tables() -> dg.AssetsDefinition:
             token = settings.require_calendly_token()
         except ConfigError as err:
             raise dg.Failure(description=str(err), allow_retries=False) from None
-        previous = {spec.key: _previous_row_count(context, spec.key) for spec in specs}
+        warehouse = str(settings.warehouse_path)
+        previous = {spec.key: _previous_row_count(context, spec.key, warehouse) for spec in specs}
         progress = LoggedProgress("extract", context.log)
         try:
             pipeline = calendly_pipeline(settings.warehouse_path)
             finish_interrupted_load(pipeline, progress)
             source = calendly_source(access_token=token, api_url=settings.calendly_api_url, progress=progress)
             results = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
-                                   dagster_dlt_translator=TRANSLATOR,
-                                   loader_file_format="parquet").fetch_row_count())
+                                   dagster_dlt_translator=TRANSLATOR, loader_file_format="parquet"))
+            counts = _row_counts(pipeline, [result.asset_key.path[-1] for result in results])
         except Exception as exc:  # one line, token masked: dlt's messages can quote request details
             raise dg.Failure(description=describe(exc, settings.calendly_api_url, [token], CALENDLY),
                              allow_retries=worth_retrying(exc)) from None
         context.log.info(progress.line())
         for result in results:
-            yield result
-            rows = result.metadata.get("dagster/row_count")
-            rows = getattr(rows, "value", rows)  # a plain int or a MetadataValue, depending on the path
+            rows = counts[result.asset_key.path[-1]]
+            yield result._replace(metadata={**result.metadata, WAREHOUSE_METADATA: warehouse,
+                                            **({"dagster/row_count": rows} if rows is not None else {})})
             yield row_count_check(result.asset_key, rows, previous[result.asset_key])
 
     return calendly_tables

@@ -3,6 +3,7 @@
 
 import json
 import os
+from pathlib import Path
 from typing import Iterator
 
 import dagster as dg
@@ -14,15 +15,28 @@ from orchestration.transform_project import CalendlyDbtTranslator, dbt_project, 
 from pipelines.mapping import load_mapping
 
 
-def _failure(run_results: dict) -> dg.Failure:
-    """A failing test fails again until the data changes: no retry. An error (a lock held by
-    another process, a crash) may pass on the next attempt."""
-    failed = [r["unique_id"].split(".")[-1] for r in run_results.get("results", []) if r["status"] == "fail"]
-    errors = [r["unique_id"].split(".")[-1] for r in run_results.get("results", []) if r["status"] == "error"]
+# DuckDB's words for a file another process holds: the one failure worth another attempt.
+_LOCKED = ("could not set lock", "conflicting lock")
+
+
+def _failure(invocation, run_results: Path) -> dg.Failure:
+    """A failed test or a broken model fails the same way until the data or code changes: no retry.
+    A lock held by another process (an analyst on the live file) may be gone at the next attempt."""
+    if not run_results.exists():  # dbt stopped before running any node (lock, parse error, bad vars)
+        message = str(invocation.get_error() or "dbt build failed")
+        return dg.Failure(description=f"dbt build stopped before running anything: {message[-2000:]}",
+                          allow_retries=any(word in message.lower() for word in _LOCKED))
+    results = json.loads(run_results.read_text()).get("results", [])
+    failed = [r["unique_id"].split(".")[-1] for r in results if r["status"] == "fail"]
+    errors = [r for r in results if r["status"] == "error"]
     if errors:
-        return dg.Failure(description=f"dbt build: {len(errors)} errors ({', '.join(errors[:5])})")
-    return dg.Failure(description=f"dbt build: {len(failed)} tests failed ({', '.join(failed[:5])}); "
-                                  "the assets downstream of them are not updated", allow_retries=False)
+        names = ", ".join(r["unique_id"].split(".")[-1] for r in errors[:5])
+        locked = any(word in (r.get("message") or "").lower() for r in errors for word in _LOCKED)
+        return dg.Failure(description=f"dbt build: {len(errors)} errors ({names}): {errors[0].get('message')}",
+                          allow_retries=locked)
+    return dg.Failure(description=f"dbt build: {len(failed)} tests failed ({', '.join(failed[:5])}); the Brevo "
+                                  "sync, the snapshot and the report keep their last good state",
+                      allow_retries=False)
 
 
 def build_dbt_models() -> dg.AssetsDefinition:
@@ -45,11 +59,13 @@ def build_dbt_models() -> dg.AssetsDefinition:
         variables = {"field_mapping": load_mapping(settings.mapping_path).question_fields()}
         # One target folder, not dagster-dbt's one per run, which would pile up a copy per hourly run.
         target = dbt_project().project_dir / "target" / "dagster"
+        run_results = target / "run_results.json"
+        run_results.unlink(missing_ok=True)  # dbt writes it only if it got as far as running nodes
         invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context,
                              target_path=target, raise_on_error=False)
         yield from invocation.stream()
         if not invocation.is_successful():
-            raise _failure(invocation.get_artifact("run_results.json"))
+            raise _failure(invocation, run_results)
 
     return dbt_models
 
