@@ -136,6 +136,53 @@ def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_webhooks_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Receive signed Calendly webhooks into the landing store beside the warehouse, until Ctrl-C."""
+    import socket
+
+    import uvicorn
+
+    from .config import ConfigError
+    from .webhooks import LandingStore, landing_path
+    from .webhooks.app import create_app
+
+    key = os.environ.get("CALENDLY_WEBHOOK_SIGNING_KEY")
+    if not key:
+        raise ConfigError("CALENDLY_WEBHOOK_SIGNING_KEY is not set: export the signing key of the webhook "
+                          "subscription (Calendly signs every delivery with it)")
+    if not 0 < args.tolerance_seconds < float("inf") or args.max_body_bytes <= 0:  # `not <` also refuses nan
+        raise ConfigError("--tolerance-seconds and --max-body-bytes must be positive")
+    if not 0 <= args.port <= 65535:  # the socket layer would silently wrap 70000 round to 4464
+        raise ConfigError(f"--port {args.port} is not a port (0–65535; 0 picks a free one)")
+    store = LandingStore(landing_path(settings))
+    app = create_app(key, store, tolerance_seconds=args.tolerance_seconds, max_body_bytes=args.max_body_bytes)
+    # Bound here rather than by uvicorn, so a busy port is our one-line error, and --port 0 prints the real one.
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+        except OSError:
+            sock.close()
+            raise
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}): "
+                          "choose another --host or --port") from None
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"webhooks: POST http://{shown}:{port}/webhooks/calendly → {store.path}", flush=True)
+    print("Ctrl-C stops it.", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    try:
+        with sock:
+            server.run(sockets=[sock])  # stops on Ctrl-C or SIGTERM once in-flight requests are answered
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; stopping is what was asked
+        pass
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """The whole job on the sandboxes (Calendly and Brevo), into a demo warehouse of its own."""
     from .brevo.sync import run_sync
@@ -208,6 +255,24 @@ def _print_marts_summary(warehouse: Path) -> None:
           + ", ".join(f"{status} {n:,}" for status, n in rows))
 
 
+def cmd_auth_login(args: argparse.Namespace, settings: Settings) -> int:
+    """Log in to Calendly in the browser (OAuth 2.0 + PKCE); the tokens then refresh themselves."""
+    import webbrowser
+
+    from .oauth import TokenStore, client_from_env, login, token_path
+
+    store = TokenStore(token_path({**os.environ, "WAREHOUSE_PATH": str(settings.warehouse_path)}))
+    client = client_from_env()
+
+    def open_browser(url: str) -> None:
+        print(f"Opening Calendly's login page; if no browser opens, visit:\n  {url}", flush=True)
+        webbrowser.open(url)
+
+    tokens = login(store, client, open_browser=open_browser, host=args.host, port=args.port, timeout=args.timeout)
+    print(f"logged in as {tokens.owner}; tokens in {store.path} (mode 0600), refreshed before they expire")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="calendly-elt", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -252,6 +317,28 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--warehouse", help="demo warehouse file (default data/demo/warehouse.duckdb); "
                       "the report goes to reports/ beside it")
     demo.set_defaults(func=cmd_demo)
+
+    webhooks = sub.add_parser("webhooks", help="Calendly webhooks: the signed receiver")
+    webhooks_sub = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    serve = webhooks_sub.add_parser("serve", help="receive signed deliveries into the landing store")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
+    serve.add_argument("--tolerance-seconds", type=float, default=180,
+                       help="largest accepted age of a signature timestamp, either way (default 180)")
+    serve.add_argument("--max-body-bytes", type=int, default=1_000_000,
+                       help="larger deliveries are refused with 413 (default 1000000)")
+    serve.set_defaults(func=cmd_webhooks_serve)
+
+    auth = sub.add_parser("auth", help="Calendly OAuth: log in once; access tokens refresh themselves")
+    auth_sub = auth.add_subparsers(dest="auth_command", required=True)
+    auth_login = auth_sub.add_parser("login", help="log in to Calendly in the browser and store the OAuth tokens")
+    auth_login.add_argument("--host", default="127.0.0.1", help="loopback address of the redirect URI")
+    auth_login.add_argument("--port", type=int, default=0,
+                            help="port of the redirect URI http://HOST:PORT/callback registered for the OAuth app "
+                                 "(default 0: any free port)")
+    auth_login.add_argument("--timeout", type=float, default=300,
+                            help="seconds to wait for the browser to come back (default 300)")
+    auth_login.set_defaults(func=cmd_auth_login)
     return parser
 
 
@@ -275,7 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 – the one place that turns failures into a message
         brevo = getattr(args, "stage", args.command) == "sync"
         reason = describe(exc, (settings.brevo_api_url or BREVO.default_url) if brevo else settings.calendly_api_url,
-                          secrets=[settings.calendly_token, settings.brevo_api_key],
+                          secrets=[settings.calendly_token, settings.brevo_api_key,
+                                   os.environ.get("CALENDLY_WEBHOOK_SIGNING_KEY"),
+                                   os.environ.get("CALENDLY_CLIENT_SECRET")],
                           service=BREVO if brevo else CALENDLY)
         print(f"calendly-elt {args.command}: {reason}", file=sys.stderr)
         return 1

@@ -51,8 +51,15 @@ class Settings:
         return self.warehouse_path.parent / "reports"
 
     def require_calendly_token(self) -> str:
-        if not self.calendly_token:
-            raise ConfigError(
-                "CALENDLY_ACCESS_TOKEN is not set: create a personal access token in Calendly "
-                "(Integrations → API & Webhooks) and export it")
-        return self.calendly_token
+        """CALENDLY_ACCESS_TOKEN, else the access token of `calendly-elt auth login` (refreshed first
+        if it expires within minutes)."""
+        if self.calendly_token:
+            return self.calendly_token
+        from .oauth import access_token_from_oauth  # it imports this module; may call the token endpoint
+
+        token = access_token_from_oauth({**os.environ, "WAREHOUSE_PATH": str(self.warehouse_path)})
+        if token:
+            return token
+        raise ConfigError(
+            "CALENDLY_ACCESS_TOKEN is not set: create a personal access token in Calendly "
+            "(Integrations → API & Webhooks) and export it, or run `calendly-elt auth login`")

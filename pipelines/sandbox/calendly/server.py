@@ -20,11 +20,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import generate as g
 from .account import CalendlyAccount, keyset_page
+from .oauth import ROUTE_NAMES as OAUTH_ROUTE_NAMES, ROUTES as OAUTH_ROUTES, SandboxOAuth
 from ..faults import RESET, FaultInjector
 from ..http import JsonHandler, Sandbox
 from ..ratelimit import FixedWindowLimiter
 
 UNAUTHENTICATED = {"title": "Unauthenticated", "message": "The access token is invalid"}
+EXPIRED = {"title": "Unauthenticated", "message": "The access token expired"}
 UNKNOWN = {"title": "Internal Server Error",
            "message": "The server encountered an unexpected condition that prevented it from fulfilling the request."}
 TOO_MANY = {"title": "Too Many Requests",
@@ -401,15 +403,19 @@ class CalendlySandbox(Sandbox):
     ``rate_limit`` requests per token per ``rate_window_seconds`` (None/0 = unlimited);
     ``fault_rate`` of requests fail (half 500/502/503, half connection resets) from an RNG
     seeded by ``fault_seed``; ``latency_ms`` is added before every answer.
+    ``oauth`` serves /oauth/authorize and /oauth/token on the same port (Calendly's are on
+    auth.calendly.com) and its access tokens on the API; default: one public client,
+    ``SANDBOX_CLIENT_ID``, consenting as the owner.
     """
 
     name, product = "calendly-sandbox", "CalendlySandbox/1.0"
-    route_names = Api.ROUTE_NAMES
+    route_names = Api.ROUTE_NAMES + OAUTH_ROUTE_NAMES
 
     def __init__(self, account: CalendlyAccount, host: str = "127.0.0.1", port: int = 0,
                  rate_limit: int | None = 500, rate_window_seconds: float = 60, fault_rate: float = 0.0,
-                 fault_seed: int = 0, latency_ms: float = 0):
+                 fault_seed: int = 0, latency_ms: float = 0, oauth: SandboxOAuth | None = None):
         self.account = account
+        self.oauth = oauth or SandboxOAuth(account)
         self._rate = (rate_limit, rate_window_seconds)
         self._limiter = FixedWindowLimiter(rate_limit, rate_window_seconds)
         self._faults = FaultInjector(fault_rate, fault_seed)
@@ -433,12 +439,16 @@ class CalendlySandbox(Sandbox):
     def _serve_one(self, h: JsonHandler) -> None:
         split = urlsplit(h.path)
         path, pairs = split.path, parse_qsl(split.query, keep_blank_values=True)
-        if h.command != "GET":  # drain any body so the connection stays usable
-            h.rfile.read(int(h.headers.get("Content-Length") or 0))
-        route, args = self._api.route(path)
+        # the body: the token endpoint reads it; elsewhere reading it keeps the connection usable
+        request_body = h.read_body() if h.command != "GET" else None
+        oauth_route = OAUTH_ROUTES.get(path)
+        route, args = (oauth_route, ()) if oauth_route else self._api.route(path)
         fault = self._faults.draw()  # drawn first, for every request, so a seed replays exactly
         if self._latency_ms:
             time.sleep(self._latency_ms / 1000)
+        if oauth_route:  # the authorization server: no bearer token, and not the API's rate limit
+            self._serve_oauth(h, path, route, dict(pairs), request_body, fault)
+            return
         auth = h.headers.get("Authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
         verdict = self._limiter.hit(token or "-anonymous-")
@@ -455,9 +465,9 @@ class CalendlySandbox(Sandbox):
         elif not verdict.allowed:
             status, body = 429, TOO_MANY
         else:
-            caller = self.account.user_for_token(token)
+            caller, expired = self._caller(token)
             if caller is None:
-                status, body = 401, UNAUTHENTICATED
+                status, body = 401, EXPIRED if expired else UNAUTHENTICATED
             elif h.command != "GET":
                 status, body = 405, {"title": "Method Not Allowed", "message": "Only GET is supported by this sandbox."}
             else:
@@ -476,3 +486,27 @@ class CalendlySandbox(Sandbox):
             payload = json.dumps(body, separators=(",", ":")).encode()
         self._record(h.command, path, route, query, status)
         h.send_json(status, payload, verdict.headers())
+
+    def _caller(self, token: str | None) -> tuple[dict | None, bool]:
+        """(user, False) for a personal or OAuth access token; (None, expired?) otherwise."""
+        caller = self.account.user_for_token(token)
+        if caller is not None or not token:
+            return caller, False
+        user_uri, expired = self.oauth.bearer(token)
+        return (self.account.user(_uuid_of(user_uri)) if user_uri else None), expired
+
+    def _serve_oauth(self, h: JsonHandler, path: str, route: str, query: dict, body: bytes | None, fault) -> None:
+        if fault == RESET:
+            self._record(h.command, path, route, query, None)
+            h.reset()
+            return
+        if fault is not None:
+            status, payload, headers = fault, json.dumps(UNKNOWN, separators=(",", ":")).encode(), {}
+        else:
+            try:
+                status, payload, headers = self.oauth.handle(route, h.command, query, body, h.headers)
+            except Exception:  # a sandbox bug: answer like Calendly would, and say why
+                traceback.print_exc(file=sys.stderr)
+                status, payload, headers = 500, json.dumps(UNKNOWN, separators=(",", ":")).encode(), {}
+        self._record(h.command, path, route, query, status)
+        h.send_json(status, payload, headers)

@@ -1,0 +1,124 @@
+"""The landing store: accepted webhook deliveries, appended durably to a SQLite file beside the warehouse.
+
+Not the warehouse itself: DuckDB has one writer and fails at once on a conflict (DESIGN.md), so the
+receiver never opens it; a later stage reads `pending()` rows into the warehouse and marks them processed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..config import Settings
+
+_SCHEMA = """
+create table if not exists webhook_events (
+    id text primary key,        -- sha256 of the raw body: Calendly's retries of a delivery carry the same body
+    event text not null,        -- e.g. invitee.canceled
+    created_at text,            -- the delivery's own created_at
+    received_at text not null,
+    body text not null,         -- the raw JSON, as signed
+    processed_at text           -- set by the stage that merged the row
+);
+create index if not exists webhook_events_pending on webhook_events (received_at) where processed_at is null;
+-- Signed requests already accepted, kept for as long as their timestamp is within the tolerance window.
+create table if not exists webhook_signatures (
+    t integer not null,
+    v1 text not null,
+    primary key (t, v1)
+) without rowid;
+"""
+
+
+def landing_path(settings: Settings) -> Path:
+    return settings.warehouse_path.parent / "landing" / "calendly_webhooks.sqlite"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class LandedEvent:
+    id: str
+    event: str
+    created_at: str | None
+    received_at: str
+    body: str
+
+
+class LandingStore:
+    """A connection per call, so the store can be used from any thread (the app calls it from a pool)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.execute("pragma journal_mode = wal")  # persistent: readers never block the receiver
+            con.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # Autocommit (isolation_level=None): every statement, or explicit BEGIN…COMMIT, is one transaction.
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as con:
+            # FULL: the WAL is fsynced at each commit, so a 200 means the delivery is on disk.
+            con.execute("pragma synchronous = full")
+            yield con
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as con:
+            con.execute("begin immediate")  # take the write lock now, not halfway through
+            try:
+                yield con
+            except BaseException:
+                con.execute("rollback")
+                raise
+            con.execute("commit")
+
+    def append(self, delivery_id: str, event: str, created_at: str | None, body: str,
+               *, received_at: float | None = None) -> bool:
+        """Land one delivery; False if one with this id already landed (a retry)."""
+        received = _iso(time.time() if received_at is None else received_at)
+        with self._connect() as con:
+            cursor = con.execute(
+                "insert or ignore into webhook_events (id, event, created_at, received_at, body) "
+                "values (?, ?, ?, ?, ?)", (delivery_id, event, created_at, received, body))
+            return cursor.rowcount == 1
+
+    def seen_signature(self, timestamp: int, signature: str, *, now: float, window_seconds: float) -> bool:
+        """Remember a signed request; True if it was already seen (an exact replay). Signatures older than
+        the window are forgotten: the tolerance check rejects those requests anyway."""
+        with self._transaction() as con:
+            con.execute("delete from webhook_signatures where t < ?", (now - window_seconds,))
+            cursor = con.execute("insert or ignore into webhook_signatures (t, v1) values (?, ?)",
+                                 (timestamp, signature))
+        return cursor.rowcount == 0
+
+    def pending(self, limit: int = 1000) -> list[LandedEvent]:
+        """Landed deliveries not yet processed, oldest first."""
+        with self._connect() as con:
+            rows = con.execute(
+                "select id, event, created_at, received_at, body from webhook_events "
+                "where processed_at is null order by received_at, rowid limit ?", (limit,)).fetchall()
+        return [LandedEvent(*row) for row in rows]
+
+    def mark_processed(self, ids: Iterable[str], *, now: float | None = None) -> int:
+        """Mark deliveries merged downstream; returns how many were still pending."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        stamp = _iso(time.time() if now is None else now)
+        with self._transaction() as con:
+            return sum(
+                con.execute("update webhook_events set processed_at = ? where id = ? and processed_at is null",
+                            (stamp, delivery_id)).rowcount for delivery_id in ids)
+
+    def count(self) -> int:
+        with self._connect() as con:
+            return con.execute("select count(*) from webhook_events").fetchone()[0]

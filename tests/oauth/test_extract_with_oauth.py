@@ -1,0 +1,24 @@
+"""After `auth login`, the extract needs no personal access token: Settings falls back to OAuth."""
+
+import pytest
+
+from pipelines.config import ConfigError, Settings
+from pipelines.extract import run_extract
+from pipelines.oauth import login
+from tests.oauth.conftest import follow
+
+
+def test_extract_runs_on_the_oauth_login_when_no_access_token_is_set(sandbox, client, tmp_path, monkeypatch):
+    monkeypatch.delenv("CALENDLY_ACCESS_TOKEN", raising=False)
+    monkeypatch.delenv("CALENDLY_OAUTH_TOKEN_FILE", raising=False)
+    settings = Settings(calendly_token=None, calendly_api_url=sandbox.url,
+                        warehouse_path=tmp_path / "data" / "warehouse.duckdb")
+    with pytest.raises(ConfigError, match="calendly-elt auth login"):
+        settings.require_calendly_token()
+
+    from pipelines.oauth import TokenStore, token_path
+    store = TokenStore(token_path({"WAREHOUSE_PATH": str(settings.warehouse_path)}))
+    login(store, client, open_browser=follow)
+
+    summary = run_extract(settings)
+    assert summary.rows_loaded.get("scheduled_events", 0) > 0
