@@ -10,6 +10,7 @@ import requests
 import dagster as dg
 
 from pipelines.config import ConfigError
+from pipelines.errors import causes
 
 WAREHOUSE_POOL = "warehouse"
 
@@ -22,15 +23,12 @@ WAREHOUSE_RETRY = dg.RetryPolicy(
 
 
 def worth_retrying(exc: BaseException) -> bool:
-    """A bad key, a missing permission or a wrong setting fails the same way every time."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, ConfigError):
-            return False
-        if isinstance(exc, requests.HTTPError) and exc.response is not None:
-            status = exc.response.status_code
-            if 400 <= status < 500 and status not in (408, 429):
-                return False
-        exc = exc.__cause__ or exc.__context__
-    return True
+    """A bad key, a missing permission or a wrong setting fails the same way every time. Looks
+    through the same chain as the one-line messages (dlt wraps what failed in its step errors)."""
+    return not any(isinstance(e, ConfigError) or _client_error(e) for e in causes(exc))
+
+
+def _client_error(exc: BaseException) -> bool:
+    if not isinstance(exc, requests.HTTPError) or exc.response is None:
+        return False
+    return 400 <= exc.response.status_code < 500 and exc.response.status_code not in (408, 429)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -23,12 +25,18 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def manifest_path() -> Path:
-    """Made by `make manifest` (`dbt parse`), never at import: loading definitions runs no dbt."""
+def manifest() -> dict[str, Any]:
+    """Made by `make manifest` (`dbt parse`), never at import: loading definitions runs no dbt.
+    Read once per version of the file: the dbt assets and the analytics deps all need it."""
     path = dbt_project().manifest_path
     if not path.exists():
         raise ManifestMissing(f"{path} is missing: run `make manifest` (dbt parse) before loading the definitions")
-    return path
+    return _read_manifest(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_manifest(path: Path, mtime_ns: int) -> dict[str, Any]:
+    return json.loads(path.read_text())
 
 
 class CalendlyDbtTranslator(DagsterDbtTranslator):
@@ -53,9 +61,7 @@ class CalendlyDbtTranslator(DagsterDbtTranslator):
 
 def model_keys(schema: str, name_prefix: str = "") -> list[dg.AssetKey]:
     """Keys of the dbt models built into `schema` (e.g. every mart), from the manifest."""
-    import json
-
-    nodes = json.loads(manifest_path().read_text())["nodes"].values()
+    nodes = manifest()["nodes"].values()
     return sorted(
         (dbt_model_key(node["schema"], node["name"]) for node in nodes
          if node["resource_type"] == "model" and node["schema"] == schema and node["name"].startswith(name_prefix)),

@@ -12,7 +12,7 @@ import requests
 from .config import ConfigError
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def causes(exc: BaseException) -> Iterator[BaseException]:
     """The exception, what dlt wrapped in it (`PipelineStepFailed.exception`) and its causes."""
     seen: set[int] = set()
     todo = [exc]
@@ -26,7 +26,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _first(exc: BaseException, kinds: tuple[type, ...]) -> BaseException | None:
-    return next((e for e in _chain(exc) if isinstance(e, kinds)), None)
+    return next((e for e in causes(exc) if isinstance(e, kinds)), None)
 
 
 def _calendly_message(response: requests.Response) -> str:
@@ -91,7 +91,7 @@ def _describe(exc: BaseException, api_url: str, service: Service) -> str:
     if (bad := _first(exc, (json.JSONDecodeError, requests.JSONDecodeError))) is not None:
         return (f"the API returned a page that is not valid JSON ({bad}); this run's data was not loaded "
                 "and the next run starts from the same point")
-    root = list(_chain(exc))[-1]
+    root = list(causes(exc))[-1]
     return f"{type(root).__name__}: {root}".splitlines()[0]
 
 

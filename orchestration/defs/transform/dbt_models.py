@@ -11,7 +11,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.resources import CalendlyEltConfig
 from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY
-from orchestration.transform_project import CalendlyDbtTranslator, dbt_project, manifest_path
+from orchestration.transform_project import CalendlyDbtTranslator, dbt_project, manifest
 from pipelines.mapping import load_mapping
 
 
@@ -41,7 +41,7 @@ def _failure(invocation, run_results: Path) -> dg.Failure:
 
 def build_dbt_models() -> dg.AssetsDefinition:
     @dbt_assets(
-        manifest=manifest_path(),
+        manifest=manifest(),
         project=dbt_project(),
         dagster_dbt_translator=CalendlyDbtTranslator(),
         pool=WAREHOUSE_POOL,
