@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional, Sequence
 
 import dlt
 
-from .calendly import calendly_source
+from .calendly import LANDED_RESOURCES, calendly_source
+from .calendly.landed import LandedBatch, rows_from_deliveries
 from .config import Settings
 from .progress import Progress
+from .webhooks.landing import LandingStore, landing_path
 
 PIPELINE_NAME = "calendly"
 RAW_DATASET = "calendly_raw"
+LANDED_BATCH = 50_000  # deliveries merged per run at most; the rest wait for the next one
 
 
 def calendly_pipeline(warehouse_path: Path) -> dlt.Pipeline:
@@ -35,12 +40,17 @@ class ExtractSummary:
     counts: dict[str, int]
     rows_loaded: dict[str, int] = field(default_factory=dict)
     resumed_pending: bool = False
+    webhooks: dict[str, int] = field(default_factory=dict)  # deliveries merged, rejected, stale rows
 
     def line(self) -> str:
         loaded = sum(self.rows_loaded.values())
+        hooks = ""
+        if self.webhooks.get("deliveries"):
+            hooks = (f", {self.webhooks['deliveries']:,} webhook deliveries merged ({self.webhooks['rejected']:,} "
+                     f"set aside, {self.webhooks['stale']:,} older than the warehouse)")
         return (f"extract: done in {self.seconds:.1f}s – {self.counts.get('events_listed', 0):,} events listed, "
                 f"{self.counts.get('invitee_reads', 0):,} invitee reads ({self.counts.get('events_skipped', 0):,} "
-                f"events unchanged), {self.counts.get('requests', 0):,} API requests, {loaded:,} rows loaded")
+                f"events unchanged), {self.counts.get('requests', 0):,} API requests, {loaded:,} rows loaded{hooks}")
 
 
 def _drop_committed_extracts(pipeline: dlt.Pipeline) -> None:
@@ -70,20 +80,71 @@ def finish_interrupted_load(pipeline: dlt.Pipeline, progress: Progress) -> bool:
     return True
 
 
-def run_extract(settings: Settings, progress: Progress | None = None, **source_options: Any) -> ExtractSummary:
-    """Finish a load that a crash left behind, then extract, normalize and load a fresh run."""
+def stored_updated_at(pipeline: dlt.Pipeline, table: str, uris: Sequence[str]) -> dict[str, datetime]:
+    """`updated_at` by uri of the rows `table` holds now (none for a table not created yet)."""
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+    found: dict[str, datetime] = {}
+    with pipeline.sql_client() as client:
+        name = client.make_qualified_table_name(table)
+        for start in range(0, len(uris), 1000):
+            chunk = uris[start:start + 1000]
+            marks = ", ".join(["%s"] * len(chunk))
+            try:
+                with client.execute_query(f"select uri, updated_at from {name} where uri in ({marks})", *chunk) as cur:
+                    rows = cur.fetchall()
+            except DatabaseUndefinedRelation:
+                return {}
+            for uri, stamp in rows:
+                if isinstance(stamp, datetime):
+                    found[uri] = stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+    return found
+
+
+def read_landed(pipeline: dlt.Pipeline, store: LandingStore, limit: int = LANDED_BATCH) -> LandedBatch:
+    """The pending webhook deliveries as rows, less those older than what the warehouse holds."""
+    return rows_from_deliveries(store.pending(limit)).newer_than(partial(stored_updated_at, pipeline))
+
+
+def settle_landed(store: LandingStore, batch: LandedBatch, progress: Progress) -> None:
+    """After the load committed: the merged deliveries are done, the unusable ones set aside with why."""
+    for delivery_id, reason in batch.rejected.items():
+        progress.say(f"warning: webhook delivery {delivery_id[:12]} set aside: {reason}")
+    store.mark_rejected(batch.rejected)
+    store.mark_processed(i for i in batch.ids if i not in batch.rejected)
+
+
+def landing_store(settings: Settings) -> Optional[LandingStore]:
+    """The receiver's store, if it ever received anything (an extract does not create one)."""
+    path = landing_path(settings)
+    return LandingStore(path) if path.exists() else None
+
+
+def run_extract(settings: Settings, progress: Progress | None = None, *, webhooks_only: bool = False,
+                **source_options: Any) -> ExtractSummary:
+    """Finish a load that a crash left behind, then extract, normalize and load a fresh run, with the
+    webhook deliveries landed so far. `webhooks_only`: merge the deliveries and read nothing else."""
     progress = progress or Progress("extract", stream=None)
     started = time.monotonic()
     token = settings.require_calendly_token()
     pipeline = calendly_pipeline(settings.warehouse_path)
     resumed = finish_interrupted_load(pipeline, progress)
-    source = calendly_source(access_token=token, api_url=settings.calendly_api_url,
-                             progress=progress, **source_options)
-    pipeline.run(source, loader_file_format="parquet")
-    rows = dict(pipeline.last_trace.last_normalize_info.row_counts)
+    store = landing_store(settings)
+    landed = read_landed(pipeline, store) if store else LandedBatch()
+    rows: dict[str, int] = {}
+    if not webhooks_only or landed.tables:
+        source = calendly_source(access_token=token, api_url=settings.calendly_api_url,
+                                 progress=progress, landed=landed, **source_options)
+        if webhooks_only:
+            source = source.with_resources(*LANDED_RESOURCES)
+        pipeline.run(source, loader_file_format="parquet")
+        rows = dict(pipeline.last_trace.last_normalize_info.row_counts)
+    if store and landed:
+        settle_landed(store, landed, progress)
     return ExtractSummary(
         seconds=time.monotonic() - started,
         counts=dict(progress.counts),
         rows_loaded={t: n for t, n in rows.items() if not t.startswith("_dlt")},
         resumed_pending=resumed,
+        webhooks={"deliveries": len(landed.ids), "rejected": len(landed.rejected), "stale": landed.stale},
     )

@@ -6,6 +6,8 @@ changed by three rules (see DESIGN.md, "Incremental extraction"):
 - invitees are re-read only for events that are new, whose fingerprint (`updated_at`,
   `invitees_counter`, `status`) moved, or that ended inside the no-show window;
 - routing-form submissions are read newest first and stop at the last one already loaded.
+Webhook deliveries that landed since the last run (`landed`, see landed.py) are merged into the same
+tables by the `landed_*` resources, so a cancellation reaches the warehouse without a full re-read.
 The cursors live in dlt's source state, which commits atomically with the data it describes.
 
 Why not `dlt.sources.incremental` for events: its cursor is the largest value seen, and the largest
@@ -19,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Optional, Sequence
+from urllib.parse import urlsplit
 
 import dlt
 from dlt.sources import DltResource
@@ -36,6 +39,7 @@ from .helpers import (
     uuid_from_uri,
 )
 from ..pacing import RateLimitPacer
+from .landed import LandedBatch
 from .scope import LazyScope, Scope
 from .settings import (
     DEFAULT_API_URL,
@@ -61,10 +65,13 @@ def calendly_source(
     max_workers: int = DEFAULT_MAX_WORKERS,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     progress: Any = None,
+    landed: Optional[LandedBatch] = None,
 ) -> Sequence[DltResource]:
     """Event types, scheduled events, invitees, memberships, routing forms and their submissions.
 
-    `start_date` (ISO) bounds the first run's history; `progress` is a `pipelines.progress.Progress`.
+    `start_date` (ISO) bounds the first run's history; `progress` is a `pipelines.progress.Progress`;
+    `landed` holds the webhook deliveries to merge (the `landed_*` resources; `LANDED_RESOURCES` selects
+    them alone, for a run that reads nothing else).
     """
     progress = progress or Progress("extract", stream=None)
     pacer = RateLimitPacer()
@@ -96,10 +103,18 @@ def calendly_source(
         events | invitees(client, window, progress, _Slots(lambda: _invitee_slots(pacer, max_workers))),
         forms,
         forms | routing_form_submissions(client, window.lookback),
+        landed_scheduled_events(client, landed or LandedBatch(), progress),
+        landed_invitees(client, landed or LandedBatch(), progress),
+        landed_routing_form_submissions(landed or LandedBatch()),
     ]
     for resource in resources:
         resource.add_map(drop_nulls)
     return resources
+
+
+API_RESOURCES = ("event_types", "organization_memberships", "scheduled_events", "invitees", "routing_forms",
+                 "routing_form_submissions")
+LANDED_RESOURCES = ("landed_scheduled_events", "landed_invitees", "landed_routing_form_submissions")
 
 
 @dataclass(frozen=True)
@@ -254,3 +269,47 @@ def routing_form_submissions(forms: list[dict], client: RESTClient, lookback: ti
                 break  # sorted newest first: the rest was loaded and is past the lookback
         if newest:
             cursors[form_id] = newest
+
+
+# The landed_* resources write to the API resources' tables, with the same hints. Both may hold the same
+# row in one load (a full run re-reads an invitee a webhook also delivered): `dedup_sort` on `updated_at`
+# (settings.py) keeps the newest.
+
+@dlt.resource(name="landed_scheduled_events", table_name="scheduled_events", primary_key="uri",
+              write_disposition="merge", columns=EVENT_COLUMNS)
+def landed_scheduled_events(client: RESTClient, landed: LandedBatch, progress: Progress) -> Iterator[list[dict]]:
+    rows = list(landed.scheduled_events.values())
+    rows += _read_each(client, sorted(landed.events_to_read - set(landed.scheduled_events)), progress)
+    if rows:
+        yield rows
+
+
+@dlt.resource(name="landed_invitees", table_name="invitees", primary_key="uri", write_disposition="merge",
+              columns=INVITEE_COLUMNS)
+def landed_invitees(client: RESTClient, landed: LandedBatch, progress: Progress) -> Iterator[list[dict]]:
+    rows = list(landed.invitees.values())
+    rows += _read_each(client, sorted(landed.invitees_to_read - set(landed.invitees)), progress)
+    if rows:
+        yield rows
+
+
+@dlt.resource(name="landed_routing_form_submissions", table_name="routing_form_submissions", primary_key="uri",
+              write_disposition="merge", columns=ROUTING_SUBMISSION_COLUMNS)
+def landed_routing_form_submissions(landed: LandedBatch) -> Iterator[list[dict]]:
+    if landed.routing_form_submissions:
+        yield list(landed.routing_form_submissions.values())
+
+
+def _read_each(client: RESTClient, uris: list[str], progress: Progress) -> list[dict]:
+    """The current resources a delivery named without carrying. One that is gone or hidden from this
+    token (404/403) is skipped with a warning: the next full run settles it either way."""
+    rows = []
+    for uri in uris:
+        response = client.get(urlsplit(uri).path)
+        if response.status_code in (403, 404):
+            progress.say(f"warning: a webhook named {uri}, which answers {response.status_code}; skipped")
+            continue
+        response.raise_for_status()
+        rows.append(response.json()["resource"])
+        progress.add(webhook_reads=1)
+    return rows

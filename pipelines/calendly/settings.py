@@ -17,6 +17,12 @@ def _col(data_type: str) -> dict:
     return {"data_type": data_type, "nullable": True}
 
 
+def _newest_wins() -> dict:
+    # The row kept when one load holds the same `uri` twice (an API read and a webhook delivery): dlt's
+    # merge deduplicates the staged rows on the primary key, by this column, descending.
+    return {"data_type": "timestamp", "nullable": True, "dedup_sort": "desc"}
+
+
 # Nested objects that are null on most rows (often on the whole first page). dlt only creates the
 # flattened columns once a non-null value arrives, so without these hints a warehouse whose history has
 # no no-show yet would lack `no_show__uri`, and every downstream model that reads it would break.
@@ -35,6 +41,7 @@ INVITEE_COLUMNS = {
     "rescheduled": _col("bool"),
     "payment__successful": _col("bool"),
     "payment__amount": _col("double"),
+    "updated_at": _newest_wins(),
 }
 
 EVENT_COLUMNS = {
@@ -44,6 +51,7 @@ EVENT_COLUMNS = {
         "calendar_event__kind", "calendar_event__external_id",
     )},
     "cancellation__created_at": _col("timestamp"),
+    "updated_at": _newest_wins(),
 }
 
 EVENT_TYPE_COLUMNS = {
@@ -58,4 +66,5 @@ ROUTING_SUBMISSION_COLUMNS = {
     "submitter": _col("text"),
     "submitter_type": _col("text"),
     "result__type": _col("text"),
+    "updated_at": _newest_wins(),
 }

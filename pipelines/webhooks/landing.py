@@ -23,7 +23,8 @@ create table if not exists webhook_events (
     created_at text,            -- the delivery's own created_at
     received_at text not null,
     body text not null,         -- the raw JSON, as signed
-    processed_at text           -- set by the stage that merged the row
+    processed_at text,          -- set by the stage that merged the row
+    error text                  -- why it could not be merged (then processed_at is set too)
 );
 create index if not exists webhook_events_pending on webhook_events (received_at) where processed_at is null;
 -- Signed requests already accepted, kept for as long as their timestamp is within the tolerance window.
@@ -44,6 +45,13 @@ def _iso(epoch: float) -> str:
 
 
 @dataclass(frozen=True)
+class PendingSummary:
+    count: int
+    newest: int  # the newest pending row's rowid: a new delivery changes it (a sensor's run key)
+    events: frozenset[str]
+
+
+@dataclass(frozen=True)
 class LandedEvent:
     id: str
     event: str
@@ -61,6 +69,9 @@ class LandingStore:
         with self._connect() as con:
             con.execute("pragma journal_mode = wal")  # persistent: readers never block the receiver
             con.executescript(_SCHEMA)
+            columns = {row[1] for row in con.execute("pragma table_info(webhook_events)")}
+            if "error" not in columns:  # a store created before deliveries could be rejected
+                con.execute("alter table webhook_events add column error text")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -118,6 +129,31 @@ class LandingStore:
             return sum(
                 con.execute("update webhook_events set processed_at = ? where id = ? and processed_at is null",
                             (stamp, delivery_id)).rowcount for delivery_id in ids)
+
+    def mark_rejected(self, reasons: dict[str, str], *, now: float | None = None) -> int:
+        """Set aside deliveries that cannot be merged, with the reason; they stay in the store."""
+        if not reasons:
+            return 0
+        stamp = _iso(time.time() if now is None else now)
+        with self._transaction() as con:
+            return sum(
+                con.execute("update webhook_events set processed_at = ?, error = ? where id = ? and processed_at is null",
+                            (stamp, reason, delivery_id)).rowcount for delivery_id, reason in reasons.items())
+
+    def pending_summary(self) -> PendingSummary:
+        """How many deliveries wait, the newest one's position and their kinds: one cheap query."""
+        with self._connect() as con:
+            count, newest = con.execute(
+                "select count(*), coalesce(max(rowid), 0) from webhook_events where processed_at is null").fetchone()
+            events = frozenset(row[0] for row in con.execute(
+                "select distinct event from webhook_events where processed_at is null"))
+        return PendingSummary(count=count, newest=newest, events=events)
+
+    def rejected(self) -> list[tuple[str, str, str]]:
+        """(id, event, reason) of every delivery set aside."""
+        with self._connect() as con:
+            return con.execute("select id, event, error from webhook_events where error is not null "
+                               "order by received_at").fetchall()
 
     def count(self) -> int:
         with self._connect() as con:

@@ -1,4 +1,9 @@
-"""Ingest: one asset per Calendly table (`calendly/<table>`), all loaded by one dlt run."""
+"""Ingest: one asset per Calendly table (`calendly/<table>`), all loaded by one dlt run.
+
+Materialized whole, it is the incremental extract (with the webhook deliveries landed so far). The subset
+of the tables webhooks change (`WEBHOOK_TABLES`) merges the landed deliveries alone, reading nothing else
+from Calendly: the sensor's small run. Any other subset is refused, since the tables share one cursor.
+"""
 
 
 from typing import Iterator, Optional
@@ -10,15 +15,17 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from orchestration.keys import calendly_table_key
 from orchestration.resources import CalendlyEltConfig, LoggedProgress
 from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY, worth_retrying
-from pipelines.calendly import calendly_source
+from pipelines.calendly import API_RESOURCES, LANDED_RESOURCES, calendly_source
+from pipelines.calendly.landed import LANDED_TABLES, LandedBatch
 from pipelines.config import ConfigError
 from pipelines.errors import CALENDLY, describe
-from pipelines.extract import calendly_pipeline, finish_interrupted_load
+from pipelines.extract import calendly_pipeline, finish_interrupted_load, landing_store, read_landed, settle_landed
 
 ROW_COUNT_CHECK = "row_count"
 WAREHOUSE_METADATA = "warehouse"
 # Every Calendly account has these; an empty one means the token sees nothing it should.
 EXPECTED_NOT_EMPTY = {"event_types", "scheduled_events", "organization_memberships"}
+WEBHOOK_TABLES = frozenset(calendly_table_key(table) for table in LANDED_TABLES)
 
 
 class CalendlyTranslator(DagsterDltTranslator):
@@ -42,7 +49,8 @@ def _table_specs() -> list[dg.AssetSpec]:
     """The source is built only to list its resources: building it makes no request. The pipeline
     is left out because it depends on WAREHOUSE_PATH, known when a run starts, and building one
     creates its working folder."""
-    source = calendly_source(access_token="not-used-to-list-resources")
+    # The landed_* resources write to the same tables as the API ones: one spec per table.
+    source = calendly_source(access_token="not-used-to-list-resources").with_resources(*API_RESOURCES)
     return list(build_dlt_asset_specs(dlt_source=source, dlt_pipeline=None, dagster_dlt_translator=TRANSLATOR))
 
 
@@ -97,21 +105,30 @@ def row_count_check(key: dg.AssetKey, rows: Optional[int], previous: Optional[in
 def build_calendly_tables() -> dg.AssetsDefinition:
     specs = _table_specs()
 
-    # `dlt_assets` would do, but it always allows subsets, and the tables share one cursor: a run of
-    # `invitees` alone would move the event cursor without loading the events. So the same specs and
-    # `DagsterDltResource.run`, in an asset that is materialized whole.
+    # `dlt_assets` would do, but the tables share one cursor: a run of `invitees` alone would move the
+    # event cursor without loading the events. So the same specs and `DagsterDltResource.run`, in an asset
+    # that is materialized whole, or as a subset of the webhook tables, which reads no cursor.
+    every_key = frozenset(spec.key for spec in specs)
+
     @dg.multi_asset(
         name="calendly_tables",
         specs=specs,
         check_specs=[dg.AssetCheckSpec(ROW_COUNT_CHECK, asset=spec.key,
                                        description="rows in the raw table; a merge-only table never shrinks")
                      for spec in specs],
-        can_subset=False,
+        can_subset=True,
         pool=WAREHOUSE_POOL,
         retry_policy=WAREHOUSE_RETRY,
     )
     def calendly_tables(context: dg.AssetExecutionContext, dlt: DagsterDltResource,
                         calendly_elt: CalendlyEltConfig) -> Iterator:
+        selected = frozenset(context.selected_asset_keys)
+        webhooks_only = selected != every_key
+        # Exactly those three: a delivery is marked merged once loaded, so every table it writes must load.
+        if webhooks_only and selected != WEBHOOK_TABLES:
+            raise dg.Failure(allow_retries=False, description=(
+                "the Calendly tables load together (they share one cursor); the only subset is "
+                f"{', '.join(sorted(k.to_user_string() for k in WEBHOOK_TABLES))}, which merges the landed webhooks"))
         settings = calendly_elt.settings()
         try:
             token = settings.require_calendly_token()
@@ -123,14 +140,24 @@ def build_calendly_tables() -> dg.AssetsDefinition:
         try:
             pipeline = calendly_pipeline(settings.warehouse_path)
             finish_interrupted_load(pipeline, progress)
-            source = calendly_source(access_token=token, api_url=settings.calendly_api_url, progress=progress)
+            store = landing_store(settings)
+            landed = read_landed(pipeline, store) if store else LandedBatch()
+            source = calendly_source(access_token=token, api_url=settings.calendly_api_url, progress=progress,
+                                     landed=landed)
+            if webhooks_only:
+                source = source.with_resources(*LANDED_RESOURCES)
             results = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
                                    dagster_dlt_translator=TRANSLATOR, loader_file_format="parquet"))
             counts = _row_counts(pipeline, [result.asset_key.path[-1] for result in results])
+            if store and landed:
+                settle_landed(store, landed, progress)
         except Exception as exc:  # one line, token masked: dlt's messages can quote request details
             raise dg.Failure(description=describe(exc, settings.calendly_api_url, [token], CALENDLY),
                              allow_retries=worth_retrying(exc)) from None
         context.log.info(progress.line())
+        if landed:
+            context.log.info(f"webhooks: {len(landed.ids):,} deliveries merged, {len(landed.rejected):,} set aside, "
+                             f"{landed.stale:,} rows older than the warehouse's")
         for result in results:
             rows = counts[result.asset_key.path[-1]]
             yield result._replace(metadata={**result.metadata, WAREHOUSE_METADATA: warehouse,
