@@ -183,6 +183,51 @@ def cmd_webhooks_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _subscriptions(args: argparse.Namespace, settings: Settings, action):
+    """Run `action(Subscriptions)`; its SubscriptionError is the one line to print."""
+    from .webhooks.subscriptions import SubscriptionError, Subscriptions, client_for
+
+    try:
+        return action(Subscriptions(client_for(settings)))
+    except SubscriptionError as exc:
+        print(f"calendly-elt webhooks {args.webhooks_command}: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_webhooks_subscribe(args: argparse.Namespace, settings: Settings) -> int:
+    """Subscribe a URL to Calendly's webhooks, signed with CALENDLY_WEBHOOK_SIGNING_KEY."""
+    from .webhooks.subscriptions import describe_subscription, signing_key
+
+    key = signing_key()  # before any request: a subscription the receiver cannot verify is useless
+
+    def subscribe(subs) -> int:
+        outcome = subs.subscribe(args.url, key, scope=args.scope, events=args.event)
+        print(("subscribed: " if outcome.created else "already subscribed: ")
+              + describe_subscription(outcome.subscription))
+        return 0
+    return _subscriptions(args, settings, subscribe)
+
+
+def cmd_webhooks_list(args: argparse.Namespace, settings: Settings) -> int:
+    from .webhooks.subscriptions import describe_subscription
+
+    def show(subs) -> int:
+        rows = subs.list(args.scope)
+        for sub in rows:
+            print(describe_subscription(sub))
+        if not rows:
+            print(f"no {args.scope}-scope webhook subscriptions")
+        return 0
+    return _subscriptions(args, settings, show)
+
+
+def cmd_webhooks_delete(args: argparse.Namespace, settings: Settings) -> int:
+    def delete(subs) -> int:
+        print(f"deleted webhook subscription {subs.delete(args.subscription)}")
+        return 0
+    return _subscriptions(args, settings, delete)
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """The whole job on the sandboxes (Calendly and Brevo), into a demo warehouse of its own."""
     from .brevo.sync import run_sync
@@ -318,7 +363,7 @@ def _parser() -> argparse.ArgumentParser:
                       "the report goes to reports/ beside it")
     demo.set_defaults(func=cmd_demo)
 
-    webhooks = sub.add_parser("webhooks", help="Calendly webhooks: the signed receiver")
+    webhooks = sub.add_parser("webhooks", help="Calendly webhooks: the signed receiver and the subscriptions")
     webhooks_sub = webhooks.add_subparsers(dest="webhooks_command", required=True)
     serve = webhooks_sub.add_parser("serve", help="receive signed deliveries into the landing store")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
@@ -328,6 +373,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body-bytes", type=int, default=1_000_000,
                        help="larger deliveries are refused with 413 (default 1000000)")
     serve.set_defaults(func=cmd_webhooks_serve)
+    from .webhooks.subscriptions import ORGANIZATION_EVENTS  # dlt is loaded already (via .config)
+
+    subscribe = webhooks_sub.add_parser("subscribe", help="subscribe a URL to Calendly's webhooks "
+                                        "(signed with CALENDLY_WEBHOOK_SIGNING_KEY)")
+    subscribe.add_argument("--url", required=True, help="public HTTPS URL of `webhooks serve`'s /webhooks/calendly")
+    subscribe.add_argument("--scope", choices=("organization", "user"), default="organization",
+                           help="organization (default; needs an owner or admin token) or user (your own events)")
+    subscribe.add_argument("--event", action="append", choices=ORGANIZATION_EVENTS, metavar="NAME",
+                           help="an event to receive, repeatable (default: all of them; user scope: the invitee ones)")
+    subscribe.set_defaults(func=cmd_webhooks_subscribe)
+    listing = webhooks_sub.add_parser("list", help="list webhook subscriptions: uri, state, scope, url, events")
+    listing.add_argument("--scope", choices=("organization", "user"), default="organization")
+    listing.set_defaults(func=cmd_webhooks_list)
+    delete = webhooks_sub.add_parser("delete", help="delete a webhook subscription")
+    delete.add_argument("subscription", metavar="URI_OR_UUID")
+    delete.set_defaults(func=cmd_webhooks_delete)
 
     auth = sub.add_parser("auth", help="Calendly OAuth: log in once; access tokens refresh themselves")
     auth_sub = auth.add_subparsers(dest="auth_command", required=True)

@@ -48,12 +48,23 @@ def patch_spec(spec: dict) -> dict:
             if isinstance(prop.get("enum"), str):
                 prop["enum"] = [prop["enum"]]
                 patched.append((name, prop_name, "enum"))
-    # Defect 1 again, in the 409 of POST /webhook_subscriptions (not served; the spec must load).
-    for prop in refine(spec["paths"]["/webhook_subscriptions"]["post"]["responses"]["409"]).values():
+    # Defect 1 again, in the 409 of POST /webhook_subscriptions.
+    hooks = spec["paths"]["/webhook_subscriptions"]
+    for prop in refine(hooks["post"]["responses"]["409"]).values():
         if "value" in prop:
             prop["enum"] = [prop.pop("value")]
             patched.append(("webhook 409",))
     assert ("UNAUTHENTICATED", "message", "enum") in patched and len(patched) >= 12, patched
+    # Age, not a defect: this copy predates the invitee_no_show.* webhook events (specs/README.md).
+    # Added to the three event enums only: a subscription's events, the create body's, a delivery's.
+    no_shows = ["invitee_no_show.created", "invitee_no_show.deleted"]
+    schemas = spec["components"]["schemas"]
+    for enum in (schemas["WebhookSubscription"]["properties"]["events"]["items"]["enum"],
+                 hooks["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]["events"]
+                 ["items"]["enum"],
+                 schemas["WebhookPayload"]["properties"]["event"]["enum"]):
+        assert not set(no_shows) & set(enum), enum
+        enum += no_shows
     # Not patched: `enum` lists containing null next to `nullable: true` (EventType.pooling_type,
     # RoutingFormSubmission.submitter_type) are how OAS 3.0.3 says "may be null"; the validator
     # accepts null there and rejects other values, which is the intent.
@@ -75,21 +86,28 @@ def spec():
     return patch_spec(yaml.safe_load(SPEC_PATH.read_text()))
 
 
+def served_at(spec: dict, url: str) -> OpenAPI:
+    # The spec's server is https://api.calendly.com; requests go to the sandbox's address.
+    return OpenAPI.from_dict(dict(spec, servers=[{"url": url}]), config=Config(extra_format_validators={"uri": is_uri}))
+
+
+def checker(openapi: OpenAPI):
+    """Assert the status, validate the response against the spec, return the JSON body (None if empty)."""
+    def _check(resp: requests.Response, status: int) -> dict | None:
+        assert resp.status_code == status, (resp.request.method, resp.request.url, resp.status_code, resp.text[:500])
+        openapi.validate_response(RequestsOpenAPIRequest(resp.request), RequestsOpenAPIResponse(resp))
+        return resp.json() if resp.content else None
+    return _check
+
+
 @pytest.fixture(scope="module")
 def openapi(spec, sandbox):
-    # The spec's server is https://api.calendly.com; requests go to the sandbox's address.
-    served = dict(spec, servers=[{"url": sandbox.url}])
-    return OpenAPI.from_dict(served, config=Config(extra_format_validators={"uri": is_uri}))
+    return served_at(spec, sandbox.url)
 
 
 @pytest.fixture(scope="module")
 def check(openapi):
-    """Assert the status, validate the response against the spec, return the JSON body."""
-    def _check(resp: requests.Response, status: int) -> dict:
-        assert resp.status_code == status, (resp.request.url, resp.status_code, resp.text[:500])
-        openapi.validate_response(RequestsOpenAPIRequest(resp.request), RequestsOpenAPIResponse(resp))
-        return resp.json()
-    return _check
+    return checker(openapi)
 
 
 def error_schema(spec, response: str | None = None) -> dict:
@@ -108,6 +126,10 @@ def walk(check, s, url, params):
         items += body["collection"]
         url, params = body["pagination"]["next_page"], None
     return items
+
+
+def served_by_uri(s, sb, uri: str) -> dict:
+    return s.get(local(sb, uri)).json()["resource"]
 
 
 def uuid(uri: str) -> str:
@@ -271,16 +293,114 @@ def test_routing(sandbox, account, admin, member, check):
     check(requests.get(sub_url, params={"form": forms[0]["uri"]}), 401)
 
 
+# ---------------------------------------------------------------------------- webhook subscriptions
+def test_webhook_subscriptions(spec):
+    """Every answer of the four webhook-subscription operations, on a sandbox of its own."""
+    account = make_account(seed=13, events=60)
+    org, owner = account.organization_uri, account.users["owner"]["uri"]
+    me, other = account.users["member"]["uri"], account.users["member2"]["uri"]
+    stranger = "https://api.calendly.com/users/00000000-0000-4000-8000-000000000000"
+    with CalendlySandbox(account, rate_limit=None) as sb:
+        check = checker(served_at(spec, sb.url))
+        admin, member, anonymous = session(account.tokens["admin"]), session(account.tokens["member"]), session(None)
+        url = f"{sb.url}/webhook_subscriptions"
+
+        def hook(n: int, **kw) -> dict:
+            return {"url": f"https://hooks.example.com/{n}", "events": ["invitee.created", "invitee_no_show.deleted"],
+                    "organization": org, "scope": "organization", **kw}
+
+        first = check(admin.post(url, json=hook(0, signing_key="secret", events=[
+            "invitee.created", "invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted",
+            "routing_form_submission.created"])), 201)["resource"]
+        assert first["scope"] == "organization" and first["user"] is None and first["creator"] == owner
+        assert first["state"] == "active" and first["retry_started_at"] is None and "signing_key" not in first
+        org_hooks = [first] + [check(admin.post(url, json=hook(n)), 201)["resource"] for n in (1, 2, 3)]
+        mine = check(member.post(url, json=hook(4, scope="user", user=me)), 201)["resource"]
+        assert mine["user"] == mine["creator"] == me
+        # the same URL again, for another user
+        for_other = check(admin.post(url, json=hook(4, scope="user", user=other)), 201)["resource"]
+        # listing: keyset pages, either order, each scope apart
+        listed = walk(check, admin, url, {"organization": org, "scope": "organization", "count": 3})
+        assert listed == org_hooks
+        newest_first = walk(check, admin, url, {"organization": org, "scope": "organization", "sort": "created_at:desc",
+                                                "count": 1})
+        assert newest_first == org_hooks[::-1]
+        assert walk(check, member, url, {"organization": org, "scope": "user", "user": me, "count": 1}) == [mine]
+        assert walk(check, admin, url, {"organization": org, "scope": "user", "user": other}) == [for_other]
+        assert check(admin.get(local(sb, first["uri"])), 200)["resource"] == first
+        assert check(member.get(local(sb, mine["uri"])), 200)["resource"] == mine
+        # 400
+        for bad in (hook(5, url=None), hook(5, url="ftp://hooks.example.com/x"), hook(5, url="not a url"),
+                    hook(5, events=None), hook(5, events=[]), hook(5, events=["invitee.updated"]),
+                    hook(5, events=["invitee.created", "invitee.created"]), hook(5, organization=None),
+                    hook(5, organization="nope"), hook(5, scope=None), hook(5, scope="team"),
+                    hook(5, scope="user"), hook(5, scope="user", user=me, events=["routing_form_submission.created"]),
+                    hook(5, signing_key="")):
+            expected = next(k for k, v in bad.items() if v != hook(5).get(k, "absent"))
+            expected = "user" if bad == hook(5, scope="user") else expected
+            body = check(admin.post(url, json={k: v for k, v in bad.items() if v is not None}), 400)
+            assert body["details"][0]["parameter"] == expected, (bad, body)
+        for raw in (b"{not json", b"[]", b""):
+            check(admin.post(url, data=raw, headers={"Content-Type": "application/json"}), 400)
+        for params in ({"scope": "organization"}, {"organization": org}, {"organization": org, "scope": "team"},
+                       {"organization": org, "scope": "user"},
+                       {"organization": org, "scope": "organization", "count": 0},
+                       {"organization": org, "scope": "organization", "sort": "name:asc"},
+                       {"organization": org, "scope": "organization", "page_token": "garbage!"}):
+            check(admin.get(url, params=params), 400)
+        # 401
+        check(anonymous.post(url, json=hook(6)), 401)
+        check(anonymous.get(url, params={"organization": org, "scope": "organization"}), 401)
+        check(anonymous.get(local(sb, first["uri"])), 401)
+        check(anonymous.delete(local(sb, first["uri"])), 401)
+        # 403
+        other_org = "https://api.calendly.com/organizations/00000000-0000-4000-8000-000000000000"
+        denied = check(member.post(url, json=hook(6)), 403)
+        assert denied["message"] == "You do not have permission to access this resource."
+        denied = check(member.post(url, json=hook(6, scope="user", user=other)), 403)
+        assert denied["message"] == "You do not have permission"
+        check(admin.post(url, json=hook(6, organization=other_org)), 403)
+        check(admin.post(url, json=hook(6, scope="user", user=stranger)), 403)
+        check(member.get(url, params={"organization": org, "scope": "organization"}), 403)
+        check(member.get(url, params={"organization": org, "scope": "user", "user": other}), 403)
+        check(admin.get(url, params={"organization": org, "scope": "user", "user": stranger}), 403)
+        check(admin.get(url, params={"organization": other_org, "scope": "organization"}), 403)
+        check(member.get(local(sb, first["uri"])), 403)
+        check(member.delete(local(sb, for_other["uri"])), 403)
+        # 404 and 409
+        check(admin.get(f"{url}/00000000-0000-4000-8000-000000000000"), 404)
+        check(admin.delete(f"{url}/00000000-0000-4000-8000-000000000000"), 404)
+        conflict = check(admin.post(url, json=hook(0)), 409)
+        assert conflict == {"title": "Already Exists", "message": "Hook with this url already exists"}
+        check(member.post(url, json=hook(4, scope="user", user=me)), 409)
+        # 204: no body at all
+        gone = member.delete(local(sb, mine["uri"]))
+        assert check(gone, 204) is None and gone.content == b""
+        check(admin.get(local(sb, mine["uri"])), 404)
+        assert check(admin.delete(local(sb, first["uri"])), 204) is None
+        assert walk(check, admin, url, {"organization": org, "scope": "organization"}) == org_hooks[1:]
+
+
 # ---------------------------------------------------------------------------- after mutations
-def test_mutated_resources_still_conform(spec, check):
+def test_mutated_resources_still_conform(spec):
     """Events and invitees created or changed by the mutations have the same shapes."""
     account = make_account(seed=11)
     changes = account.apply_random_changes(seed=3)
     account.cancel_invitee(changes["added"][0], canceler_type="host", reason=None)
+    added = [account.add_routing_form_submission() for _ in range(8)]
+    form = account.truth()["routing_forms"][1]["uri"]
+    added.append(account.add_routing_form_submission(form))
+    with pytest.raises(KeyError):
+        account.add_routing_form_submission(form + "x")
     with CalendlySandbox(account, rate_limit=None) as sb:
-        served = dict(spec, servers=[{"url": sb.url}])
-        api = OpenAPI.from_dict(served, config=Config(extra_format_validators={"uri": is_uri}))
+        api = served_at(spec, sb.url)
         s = session(account.tokens["admin"])
+        listed = [x["uri"] for f in account.truth()["routing_forms"] for x in
+                  walk(checker(api), s, f"{sb.url}/routing_form_submissions", {"form": f["uri"], "count": 100})]
+        assert set(added) <= set(listed) and len(listed) == len(set(listed))
+        assert served_by_uri(s, sb, added[-1])["routing_form"] == form
+        for uri in added:
+            checker(api)(s.get(local(sb, uri)), 200)
         touched = set(changes["canceled"] + changes["no_shows"] + changes["added"]
                       + [u for pair in changes["rescheduled"] for u in pair])
         assert len(touched) == 20 + 20 + 10 + 30

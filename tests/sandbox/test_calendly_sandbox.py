@@ -86,10 +86,11 @@ def test_count(sandbox, account, admin):
 
 
 def test_unknown_path_and_method(sandbox, admin):
-    r = admin.get(f"{sandbox.url}/webhook_subscriptions")
+    r = admin.get(f"{sandbox.url}/activity_log_entries")  # in Calendly's API, not in the sandbox
     assert r.status_code == 404
     assert r.json() == {"title": "Resource Not Found", "message": "The server could not find the requested resource."}
     assert admin.delete(f"{sandbox.url}/scheduled_events").status_code == 405
+    assert admin.post(f"{sandbox.url}/webhook_subscriptions/some-uuid", json={}).status_code == 405
     assert admin.get(f"{sandbox.url}/users/me").status_code == 200  # the connection survived both
 
 

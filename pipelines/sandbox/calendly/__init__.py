@@ -2,5 +2,6 @@
 
 from .account import CalendlyAccount
 from .server import CalendlySandbox
+from .webhooks import WebhookHub
 
-__all__ = ["CalendlyAccount", "CalendlySandbox"]
+__all__ = ["CalendlyAccount", "CalendlySandbox", "WebhookHub"]

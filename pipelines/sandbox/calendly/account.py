@@ -12,11 +12,17 @@ import copy
 import gc
 import json
 import random
+import sys
 import threading
+import traceback
 from bisect import bisect_left, bisect_right, insort
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from . import generate as g
+
+# (event name, created_at, payload): called under the account lock, right after the change.
+Listener = Callable[[str, str, dict], None]
 
 
 def _naive_utc(value) -> datetime:
@@ -151,6 +157,9 @@ class CalendlyAccount:
         self._form_keys = sorted((f["created_at"], u) for u, f in self._forms.items())
         self._subs = {_uuid_of(s["uri"]): s for s in data["submissions"]}
         self._sub_keys = sorted((s["created_at"], u) for u, s in self._subs.items())
+        self._form_routes = {_uuid_of(f["uri"]): g.form_routes(i) for i, f in enumerate(data["forms"])}
+        self._type_uris = {m["def"]["key"]: m["uri"] for m in self._type_meta.values()}
+        self._listeners: list[Listener] = []
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -252,6 +261,31 @@ class CalendlyAccount:
         with _no_gc():
             return json.loads(blob)
 
+    # ------------------------------------------------------------------ change listeners
+    def add_listener(self, fn: Listener) -> None:
+        """Call ``fn(event, created_at, payload)`` for every change, as Calendly names its webhook
+        events. It runs under the account lock and the payload shares the live resources: copy
+        or serialise what you keep, and never block (no network calls)."""
+        with self.lock:
+            self._listeners.append(fn)
+
+    def remove_listener(self, fn: Listener) -> None:
+        with self.lock:
+            if fn in self._listeners:
+                self._listeners.remove(fn)
+
+    def _emit(self, event: str, at: str, payload: dict) -> None:
+        for fn in self._listeners:
+            try:
+                fn(event, at, payload)
+            except Exception:  # a listener's bug must not leave a mutation half-reported to the caller
+                traceback.print_exc(file=sys.stderr)
+
+    def _emit_invitee(self, event: str, at: str, inv: dict) -> None:
+        # Calendly's invitee payloads carry the scheduled event alongside the invitee's own fields.
+        if self._listeners:
+            self._emit(event, at, {**inv, "scheduled_event": self._events[_uuid_of(inv["event"])]})
+
     # ------------------------------------------------------------------ mutations
     def _stamp(self) -> datetime:
         """Real UTC time, but strictly later than the history and than the previous mutation."""
@@ -283,6 +317,7 @@ class CalendlyAccount:
         if ev["invitees_counter"]["active"] == 0:  # nobody left: the event itself is canceled
             ev["status"] = "canceled"
             ev["cancellation"] = dict(cancellation)
+        self._emit_invitee("invitee.canceled", at, inv)
 
     def cancel_invitee(self, invitee_uri: str, canceler_type: str = "invitee", reason: str | None = None) -> None:
         with self.lock:
@@ -352,6 +387,7 @@ class CalendlyAccount:
         joinable = self._joinable(type_uuid, g.ts(start), at)
         ev = joinable[0] if joinable else self._new_event(rng, type_uuid, start, self.event_hosts(old_ev), at)
         new = self._attach(rng, ev, dict(old, old_invitee=old["uri"]), at)
+        self._emit_invitee("invitee.created", at, new)
         self._cancel(event_uuid, old, "invitee", None, at, new_invitee=new["uri"])
         return new["uri"]
 
@@ -375,6 +411,7 @@ class CalendlyAccount:
         inv["no_show"] = {"uri": f"{self.base_uri}/invitee_no_shows/{g.new_uuid(rng)}", "created_at": at}
         inv["updated_at"] = at
         self._no_shows[_uuid_of(inv["no_show"]["uri"])] = inv
+        self._emit_invitee("invitee_no_show.created", at, inv)
         return inv["no_show"]["uri"]
 
     def unmark_no_show(self, invitee_uri: str) -> None:
@@ -385,7 +422,8 @@ class CalendlyAccount:
             inv = found[1]
             del self._no_shows[_uuid_of(inv["no_show"]["uri"])]
             inv["no_show"] = None
-            inv["updated_at"] = g.ts(self._stamp())
+            inv["updated_at"] = at = g.ts(self._stamp())
+            self._emit_invitee("invitee_no_show.deleted", at, inv)
 
     def _add_booking(self, rng, event_type_uri=None, start_time=None, email=None) -> str:
         if event_type_uri is None:
@@ -437,13 +475,44 @@ class CalendlyAccount:
                   "questions_and_answers": g.answers(rng, d["questions"], person),
                   "timezone": person["timezone"], "tracking": g.tracking(rng),
                   "text_reminder_number": person["phone"] if person["sms"] else None, "phone": person["phone"]}
-        return self._attach(rng, ev, fields, at)["uri"]
+        inv = self._attach(rng, ev, fields, at)
+        self._emit_invitee("invitee.created", at, inv)
+        return inv["uri"]
 
     def add_booking(self, event_type_uri: str | None = None, start_time=None, email: str | None = None) -> str:
         """A new booking (future by default): a new event, or a new invitee on an existing
         group event with room (whose counter and updated_at change). Returns the invitee uri."""
         with self.lock:
             return self._add_booking(self._rng, event_type_uri, start_time, email)
+
+    def add_routing_form_submission(self, form_uri: str | None = None) -> str:
+        """Someone fills in a routing form (a random one by default) and is not routed to a booking:
+        a message, a link, or a booking page they leave. Returns the submission uri."""
+        with self.lock:
+            rng = self._rng
+            if form_uri is None:
+                if not self._forms:
+                    raise ValueError("the account has no routing forms")
+                form = self._forms[self._form_keys[rng.randrange(len(self._form_keys))][1]]
+            else:
+                form = self._forms.get(_uuid_of(form_uri))
+                if form is None or form["uri"] != form_uri:
+                    raise KeyError(f"unknown routing form {form_uri}")
+            if rng.random() < 0.5:  # someone who booked before, or a new face
+                person = self._persons[rng.randrange(len(self._persons))]
+            else:
+                person = g.make_person(rng, self._taken)
+                self._persons.append(person)
+                self._person_by_email[person["email"]] = person
+            at = g.ts(self._stamp())
+            sub = g.unrouted_submission(rng, form, self._form_routes[_uuid_of(form["uri"])], self._type_uris,
+                                        person, at)
+            uuid = _uuid_of(sub["uri"])
+            self._subs[uuid] = sub
+            insort(self._sub_keys, (at, uuid))
+            if self._listeners:
+                self._emit("routing_form_submission.created", at, sub)
+            return sub["uri"]
 
     def apply_random_changes(self, seed: int, cancels: int = 20, reschedules: int = 10,
                              no_shows: int = 10, new_bookings: int = 30) -> dict:

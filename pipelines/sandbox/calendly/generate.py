@@ -545,18 +545,6 @@ def _routing(rng, n_forms, org_uri, tmeta, specs, invitees, persons, person_of, 
     if not forms:
         return [], []
 
-    def qa(form, person):
-        out = []
-        for q in form["questions"]:
-            t = q["type"]
-            a = (f"{person['first']} {person['last']}" if t == "name" else person["email"] if t == "email"
-                 else person["phone"] if t == "phone" else person["company"] if t == "text"
-                 else rng.choice(q["answer_choices"]) if t in ("select", "radios") else rng.choice(DISCUSS))
-            if not q["required"] and rng.random() < 0.4:
-                a = None
-            out.append({"question_uuid": q["uuid"], "question": q["name"], "answer": a})
-        return out
-
     subs = []
     total = sum(len(v) for v in invitees.values())
     routed_n = sum(len(invitees[s["uuid"]]) for s in specs if s["key"] in ROUTED_TYPES)
@@ -575,27 +563,54 @@ def _routing(rng, n_forms, org_uri, tmeta, specs, invitees, persons, person_of, 
             booked = datetime.fromisoformat(inv["created_at"][:-1])
             sub_uri = f"{BASE_URI}/routing_form_submissions/{new_uuid(rng)}"
             inv["routing_form_submission"] = sub_uri
-            subs.append({"uri": sub_uri, "routing_form": form["uri"], "questions_and_answers": qa(form, person),
-                         "tracking": dict(inv["tracking"]),
+            subs.append({"uri": sub_uri, "routing_form": form["uri"],
+                         "questions_and_answers": form_answers(rng, form, person), "tracking": dict(inv["tracking"]),
                          "result": {"type": "event_type", "value": tmeta[s["key"]]["uri"]},
                          "submitter": inv["uri"], "submitter_type": "Invitee",
                          "created_at": ts(booked - jitter(rng, 20, 900)), "updated_at": inv["created_at"]})
+    type_uris = {key: m["uri"] for key, m in tmeta.items()}
     for _ in range(max(3, len(subs) // 3)):
         f = rng.randrange(len(forms))
         person = persons[rng.randrange(len(persons))] if rng.random() < 0.5 else make_person(rng, taken)
         created = window_start + (now - window_start) * rng.random()
-        r = rng.random()
-        if r < 0.45:
-            result = {"type": "custom_message", "value": {
-                "headline": "Thank you for your interest",
-                "body": "We aren't able to offer a meeting right now. We'll be in touch by email."}}
-        elif r < 0.8:
-            result = {"type": "external_url", "value": "https://northwind-scheduling.com/partners"}
-        else:  # routed to a booking page, then never booked
-            result = {"type": "event_type", "value": tmeta[rng.choice(routes[f])]["uri"]}
-        subs.append({"uri": f"{BASE_URI}/routing_form_submissions/{new_uuid(rng)}",
-                     "routing_form": forms[f]["uri"], "questions_and_answers": qa(forms[f], person),
-                     "tracking": tracking(rng), "result": result, "submitter": None, "submitter_type": None,
-                     "created_at": ts(created), "updated_at": ts(created)})
+        subs.append(unrouted_submission(rng, forms[f], routes[f], type_uris, person, ts(created)))
     subs.sort(key=lambda x: (x["created_at"], x["uri"]))
     return forms, subs
+
+
+def form_routes(index: int) -> tuple:
+    """Keys of the event types routing form ``index`` leads to (forms past FORMS repeat the first)."""
+    return FORMS[index][1] if index < len(FORMS) else FORMS[0][1]
+
+
+def form_answers(rng: random.Random, form: dict, person: dict) -> list:
+    """A person's answers to a routing form's questions (optional ones sometimes left empty)."""
+    out = []
+    for q in form["questions"]:
+        t = q["type"]
+        a = (f"{person['first']} {person['last']}" if t == "name" else person["email"] if t == "email"
+             else person["phone"] if t == "phone" else person["company"] if t == "text"
+             else rng.choice(q["answer_choices"]) if t in ("select", "radios") else rng.choice(DISCUSS))
+        if not q["required"] and rng.random() < 0.4:
+            a = None
+        out.append({"question_uuid": q["uuid"], "question": q["name"], "answer": a})
+    return out
+
+
+def unrouted_submission(rng: random.Random, form: dict, routes: tuple, type_uris: dict, person: dict,
+                        at: str) -> dict:
+    """A submission that led to no booking: a message, a link, or a booking page left unbooked.
+    ``routes`` are the keys of the event types the form routes to; ``type_uris`` maps keys to uris."""
+    r = rng.random()
+    if r < 0.45:
+        result = {"type": "custom_message", "value": {
+            "headline": "Thank you for your interest",
+            "body": "We aren't able to offer a meeting right now. We'll be in touch by email."}}
+    elif r < 0.8:
+        result = {"type": "external_url", "value": "https://northwind-scheduling.com/partners"}
+    else:  # routed to a booking page, then never booked
+        result = {"type": "event_type", "value": type_uris[rng.choice(routes)]}
+    return {"uri": f"{BASE_URI}/routing_form_submissions/{new_uuid(rng)}",
+            "routing_form": form["uri"], "questions_and_answers": form_answers(rng, form, person),
+            "tracking": tracking(rng), "result": result, "submitter": None, "submitter_type": None,
+            "created_at": at, "updated_at": at}

@@ -2,8 +2,9 @@
 pagination, errors, rate limiting and injected faults, over the standard library's
 ``ThreadingHTTPServer``.
 
-The :class:`Api` part maps (caller, path, query) to (status, JSON body) and knows nothing of
-sockets; :class:`CalendlySandbox` runs it over HTTP/1.1 keep-alive and keeps statistics.
+The :class:`Api` part maps (caller, method, path, query, body) to (status, JSON body) and knows
+nothing of sockets; :class:`CalendlySandbox` runs it over HTTP/1.1 keep-alive, keeps statistics,
+and runs the webhook deliveries (:mod:`.webhooks`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from . import generate as g
 from .account import CalendlyAccount, keyset_page
 from .oauth import ROUTE_NAMES as OAUTH_ROUTE_NAMES, ROUTES as OAUTH_ROUTES, SandboxOAuth
+from .webhooks import DEFAULT_RETRY_DELAYS, EVENTS as WEBHOOK_EVENTS, INVITEE_EVENTS, WebhookHub
 from ..faults import RESET, FaultInjector
 from ..http import JsonHandler, Sandbox
 from ..ratelimit import FixedWindowLimiter
@@ -36,6 +38,12 @@ NO_ROLE = "You do not have permission"
 NOT_IN_ORG = "This user is not in your organization"
 OTHER_USER = "Please also specify organization when requesting events for a user within your organization."
 NOT_YOUR_EVENT = "You are not allowed to view this event"
+HOOK_EXISTS = {"title": "Already Exists", "message": "Hook with this url already exists"}
+# 403 messages of the webhook endpoints, as the spec lists them: (other organization, organization
+# scope without an admin role, user outside the organization, someone else's user scope)
+CREATE_HOOK_DENIALS = (NO_ACCESS, NO_ACCESS, NO_ACCESS, NO_ROLE)
+LIST_HOOK_DENIALS = (NO_ROLE, NO_ACCESS, "Unauthorized", "Unauthorized")
+STATUS_BY_METHOD = {"POST": 201, "DELETE": 204}
 ADMIN_ROLES = ("owner", "admin")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -69,17 +77,29 @@ def _uuid_of(uri: str) -> str:
 class Request:
     """What a handler needs to know about one call."""
 
-    def __init__(self, caller: dict, role: str, path: str, pairs: list, origin: str):
+    def __init__(self, caller: dict, role: str, path: str, pairs: list, origin: str, body: bytes | None = None):
         self.caller, self.role, self.path, self.pairs, self.origin = caller, role, path, pairs, origin
         self.q = dict(pairs)
+        self.body = body
 
     @property
     def admin(self) -> bool:
         return self.role in ADMIN_ROLES
 
+    def json(self) -> dict:
+        """The body as a JSON object, else a 400."""
+        try:
+            value = json.loads(self.body or b"")
+        except ValueError:  # also UnicodeDecodeError
+            value = None
+        if not isinstance(value, dict):
+            raise invalid("body", "must be a JSON object")
+        return value
+
 
 class Api:
-    """Calendly's GET endpoints over a :class:`CalendlyAccount`. Call with the account lock held."""
+    """Calendly's endpoints over a :class:`CalendlyAccount` and its webhook subscriptions.
+    Call with the account lock held."""
 
     ROUTES = [(re.compile(p), name) for p, name in (
         (r"^/users/me$", "users_me"),
@@ -97,11 +117,14 @@ class Api:
         (r"^/routing_form_submissions$", "routing_form_submissions"),
         (r"^/routing_form_submissions/([^/]+)$", "routing_form_submission"),
         (r"^/invitee_no_shows/([^/]+)$", "invitee_no_show"),
+        (r"^/webhook_subscriptions$", "webhook_subscriptions"),
+        (r"^/webhook_subscriptions/([^/]+)$", "webhook_subscription"),
     )]
     ROUTE_NAMES = [name for _, name in ROUTES]
 
-    def __init__(self, account: CalendlyAccount):
+    def __init__(self, account: CalendlyAccount, hooks: WebhookHub):
         self.a = account
+        self.hooks = hooks
         self.base = account.base_uri
 
     def route(self, path: str) -> tuple:
@@ -112,10 +135,14 @@ class Api:
                 return name, m.groups()
         return "unknown", ()
 
-    def call(self, name: str, args: tuple, req: Request) -> tuple:
+    def call(self, name: str, args: tuple, req: Request, method: str = "GET") -> tuple:
+        """(status, body); body None: no content. Handlers are named <method>_<route>."""
         if name == "unknown":
             raise not_found()
-        return 200, getattr(self, "get_" + name)(req, *args)
+        handler = getattr(self, f"{method.lower()}_{name}", None)
+        if handler is None:
+            raise ApiError(405, "Method Not Allowed", f"{method} is not supported on this path by the sandbox.")
+        return STATUS_BY_METHOD.get(method, 200), handler(req, *args)
 
     # ------------------------------------------------------------------ parameters
     def _count(self, req) -> int:
@@ -192,12 +219,15 @@ class Api:
         return g.ts(dt)
 
     def _uri(self, req, name: str, kind: str, required: bool = False):
-        raw = req.q.get(name) or None
+        return self._valid_uri(req.q.get(name) or None, name, kind, required)
+
+    def _valid_uri(self, raw, name: str, kind: str, required: bool = False):
         if raw is None:
             if required:
                 raise invalid(name, "is required")
             return None
-        if not raw.startswith(f"{self.base}/{kind}/") or len(raw) == len(self.base) + len(kind) + 2:
+        if not isinstance(raw, str) or not raw.startswith(f"{self.base}/{kind}/") \
+                or len(raw) == len(self.base) + len(kind) + 2:
             raise invalid(name, "must be a valid URI")
         return raw
 
@@ -393,6 +423,89 @@ class Api:
         return {"resource": sub}
 
 
+    # ------------------------------------------------------------------ webhook subscriptions
+    def _hook_access(self, req, org: str, scope: str, user: str | None, denials: tuple) -> None:
+        """Organization scope: owners and admins; user scope: that user, or an owner or admin."""
+        other_org, not_admin, stranger, other_user = denials
+        if org != self.a.organization_uri:
+            raise denied(other_org)
+        if scope == "organization":
+            if not req.admin:
+                raise denied(not_admin)
+        elif self.a.role_of(user) is None:
+            raise denied(stranger)
+        elif user != req.caller["uri"] and not req.admin:
+            raise denied(other_user)
+
+    def post_webhook_subscriptions(self, req):
+        body = req.json()
+        url = body.get("url")
+        if url is None:
+            raise invalid("url", "is required")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+            raise invalid("url", "must be an http or https URL")
+        events = body.get("events")
+        if events is None:
+            raise invalid("events", "is required")
+        if not isinstance(events, list) or not events:
+            raise invalid("events", "must be a non-empty list")
+        unknown = [e for e in events if e not in WEBHOOK_EVENTS]
+        if unknown:
+            raise invalid("events", f"{unknown[0]!r} is not one of {', '.join(WEBHOOK_EVENTS)}")
+        if len(set(events)) != len(events):
+            raise invalid("events", "must not repeat an event")
+        org = self._valid_uri(body.get("organization"), "organization", "organizations", required=True)
+        scope = body.get("scope")
+        if scope is None:
+            raise invalid("scope", "is required")
+        if scope not in ("organization", "user"):
+            raise invalid("scope", "must be one of organization, user")
+        key = body.get("signing_key")
+        if key is not None and (not isinstance(key, str) or not key):
+            raise invalid("signing_key", "must be a non-empty string")
+        user = None
+        if scope == "user":
+            user = self._valid_uri(body.get("user"), "user", "users", required=True)
+            if not set(events) <= set(INVITEE_EVENTS):
+                raise invalid("events", "routing_form_submission.created needs the organization scope")
+        self._hook_access(req, org, scope, user, CREATE_HOOK_DENIALS)
+        if self.hooks.find(url, scope, user) is not None:
+            raise ApiError(409, HOOK_EXISTS["title"], HOOK_EXISTS["message"])
+        return {"resource": self.hooks.add(url=url, events=events, scope=scope, organization=org, user=user,
+                                           creator=req.caller["uri"], signing_key=key)}
+
+    def get_webhook_subscriptions(self, req):
+        desc = self._desc(req, "created_at")
+        self._count(req), self._cursor(req)
+        org = self._uri(req, "organization", "organizations", required=True)
+        if req.q.get("scope") is None:
+            raise invalid("scope", "is required")
+        scope = self._enum(req, "scope", ("organization", "user"))
+        user = self._uri(req, "user", "users", required=True) if scope == "user" else None
+        self._hook_access(req, org, scope, user, LIST_HOOK_DENIALS)
+
+        def pred(s):
+            return s is not None and s["scope"] == scope and (user is None or s["user"] == user)
+        return self._page(req, self.hooks.keys(), lambda k: self.hooks.get(k[1]), desc=desc, pred=pred)
+
+    def _visible_hook(self, req, uuid) -> dict:
+        sub = self.hooks.get(uuid)
+        if sub is None:
+            raise not_found()
+        if not req.admin and sub["user"] != req.caller["uri"]:
+            raise denied()
+        return sub
+
+    def get_webhook_subscription(self, req, uuid):
+        return {"resource": self._visible_hook(req, uuid)}
+
+    def delete_webhook_subscription(self, req, uuid):
+        self._visible_hook(req, uuid)
+        self.hooks.remove(uuid)
+        return None
+
+
 # ---------------------------------------------------------------------- HTTP
 _KEEP = object()
 
@@ -406,22 +519,38 @@ class CalendlySandbox(Sandbox):
     ``oauth`` serves /oauth/authorize and /oauth/token on the same port (Calendly's are on
     auth.calendly.com) and its access tokens on the API; default: one public client,
     ``SANDBOX_CLIENT_ID``, consenting as the owner.
+    ``webhooks`` (a :class:`WebhookHub`) holds the webhook subscriptions and delivers to them while
+    the sandbox runs; ``webhook_retry_delays`` and ``webhook_timeout`` configure the default one.
+    ``stats()`` counts ``webhook_deliveries`` (attempts answered 2xx) and ``webhook_failures``.
     """
 
     name, product = "calendly-sandbox", "CalendlySandbox/1.0"
     route_names = Api.ROUTE_NAMES + OAUTH_ROUTE_NAMES
+    counter_names = ("webhook_deliveries", "webhook_failures")
 
     def __init__(self, account: CalendlyAccount, host: str = "127.0.0.1", port: int = 0,
                  rate_limit: int | None = 500, rate_window_seconds: float = 60, fault_rate: float = 0.0,
-                 fault_seed: int = 0, latency_ms: float = 0, oauth: SandboxOAuth | None = None):
+                 fault_seed: int = 0, latency_ms: float = 0, oauth: SandboxOAuth | None = None,
+                 webhook_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS, webhook_timeout: float = 10.0):
         self.account = account
         self.oauth = oauth or SandboxOAuth(account)
+        self.webhooks = WebhookHub(account, retry_delays=webhook_retry_delays, timeout=webhook_timeout,
+                                   on_attempt=self._count_delivery)
         self._rate = (rate_limit, rate_window_seconds)
         self._limiter = FixedWindowLimiter(rate_limit, rate_window_seconds)
         self._faults = FaultInjector(fault_rate, fault_seed)
         self._latency_ms = latency_ms
-        self._api = Api(account)
+        self._api = Api(account, self.webhooks)
         self._init_sandbox(host, port)
+
+    def _started(self) -> None:
+        self.webhooks.start()
+
+    def _stopped(self) -> None:
+        self.webhooks.stop()
+
+    def _count_delivery(self, ok: bool) -> None:
+        self._count("webhook_deliveries" if ok else "webhook_failures", 1)
 
     def configure(self, rate_limit=_KEEP, rate_window_seconds=_KEEP, fault_rate=_KEEP, latency_ms=_KEEP) -> None:
         """Change any subset live. A new rate limit or window starts every token afresh."""
@@ -468,15 +597,14 @@ class CalendlySandbox(Sandbox):
             caller, expired = self._caller(token)
             if caller is None:
                 status, body = 401, EXPIRED if expired else UNAUTHENTICATED
-            elif h.command != "GET":
-                status, body = 405, {"title": "Method Not Allowed", "message": "Only GET is supported by this sandbox."}
             else:
                 host = h.headers.get("Host") or f"{self.url.split('//', 1)[1]}"
-                req = Request(caller, self.account.role_of(caller["uri"]), path, pairs, f"http://{host}")
+                req = Request(caller, self.account.role_of(caller["uri"]), path, pairs, f"http://{host}",
+                              request_body)
                 try:
                     with self.account.lock:  # serialise while the live resources can't change
-                        status, body = self._api.call(route, args, req)
-                        payload = json.dumps(body, separators=(",", ":")).encode()
+                        status, body = self._api.call(route, args, req, h.command)
+                        payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
                 except ApiError as e:
                     status, body = e.status, e.body
                 except Exception:  # a sandbox bug: answer like Calendly would, and say why
