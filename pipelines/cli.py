@@ -34,7 +34,7 @@ def _source_options(args: argparse.Namespace) -> dict:
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     from .extract import run_extract
 
-    summary = run_extract(settings, Progress("extract"), **_source_options(args))
+    summary = run_extract(settings, Progress("extract"), webhooks_only=args.webhooks_only, **_source_options(args))
     print(summary.line())
     for table, rows in sorted(summary.rows_loaded.items()):
         print(f"  {table}: {rows:,} rows")
@@ -328,6 +328,8 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("--no-show-window-days", type=float,
                          help="re-read invitees of events that ended this recently (default 7)")
     extract.add_argument("--max-workers", type=int, help="concurrent invitee reads at most (default 8)")
+    extract.add_argument("--webhooks-only", action="store_true",
+                         help="merge only the webhook deliveries landed by `webhooks serve` (no listing)")
     extract.set_defaults(func=cmd_extract)
 
     transform = sub.add_parser("transform", help="dbt build: staging, marts and their tests")

@@ -169,3 +169,23 @@ def test_full_run_merges_pending_deliveries_and_the_newest_row_wins(account, war
         assert _raw(warehouse, "select count(*) from calendly_raw.routing_form_submissions where uri = ?",
                     submission["uri"]) == [(1,)]
         assert store.pending() == []
+
+
+def test_cli_extract_webhooks_only(account, warehouse, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    with CalendlySandbox(account, rate_limit=0) as sandbox:
+        settings = settings_for(account, sandbox, warehouse)
+        monkeypatch.setenv("CALENDLY_ACCESS_TOKEN", settings.calendly_token)
+        monkeypatch.setenv("CALENDLY_API_URL", sandbox.url)
+        monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
+        run_extract(settings)
+        [uri] = _future_active(account, 1)
+        account.cancel_invitee(uri)
+        land(LandingStore(landing_path(settings)), "invitee.canceled", _invitee_state(account, uri))
+        sandbox.reset_stats()
+        assert main(["extract", "--webhooks-only"]) == 0
+        out = capsys.readouterr().out
+        assert "1 webhook deliveries merged (0 set aside, 0 older than the warehouse)" in out, out
+        assert sandbox.stats()["requests"] == 0
+        assert _raw(warehouse, "select status from calendly_raw.invitees where uri = ?", uri) == [("canceled",)]
