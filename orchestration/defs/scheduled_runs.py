@@ -1,6 +1,8 @@
 """The job that runs the whole graph in order, its schedule, and the freshness checks that watch it."""
 
 
+from functools import cache
+
 import dagster as dg
 
 from orchestration.defs.ingest.calendly_tables import table_keys
@@ -9,16 +11,21 @@ from orchestration.schedule import TIMEZONE, longest_gap, run_cron
 JOB_NAME = "calendly_elt"
 
 
+@cache
+def freshness_checks() -> tuple:
+    """Each raw table must have loaded within two scheduled intervals: one failed run that the next
+    tick repairs is not yet an alarm. Evaluated by their sensor, not inside a run (jobs leave them out)."""
+    return tuple(dg.build_last_update_freshness_checks(
+        assets=table_keys(),
+        lower_bound_delta=2 * longest_gap(run_cron()),
+        severity=dg.AssetCheckSeverity.WARN,
+    ))
+
+
 @dg.definitions
 def scheduled_runs() -> dg.Definitions:
     cron = run_cron()
-    # Each raw table must have loaded within two scheduled intervals: one failed run that the next
-    # tick repairs is not yet an alarm. Evaluated by their sensor, not inside a run.
-    freshness = dg.build_last_update_freshness_checks(
-        assets=table_keys(),
-        lower_bound_delta=2 * longest_gap(cron),
-        severity=dg.AssetCheckSeverity.WARN,
-    )
+    freshness = list(freshness_checks())
     job = dg.define_asset_job(
         JOB_NAME,
         selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness),

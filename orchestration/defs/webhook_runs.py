@@ -8,6 +8,7 @@ for the scheduled run. The sensor reads only the landing store (SQLite), never t
 import dagster as dg
 
 from orchestration.defs.ingest.calendly_tables import WEBHOOK_TABLES
+from orchestration.defs.scheduled_runs import freshness_checks
 from orchestration.keys import BREVO_CONTACTS
 from orchestration.resources import CalendlyEltConfig
 from pipelines.webhooks import LandingStore, landing_path
@@ -21,7 +22,8 @@ WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.Dagst
 
 def webhook_selection() -> dg.AssetSelection:
     landed = dg.AssetSelection.assets(*WEBHOOK_TABLES)
-    return landed | (landed.downstream() & dg.AssetSelection.assets(BREVO_CONTACTS).upstream())
+    return (landed | (landed.downstream() & dg.AssetSelection.assets(BREVO_CONTACTS).upstream())) \
+        - dg.AssetSelection.checks(*freshness_checks())
 
 
 @dg.definitions

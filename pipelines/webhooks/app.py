@@ -96,13 +96,6 @@ def create_app(signing_key: str, store: LandingStore, *, tolerance_seconds: floa
         except SignatureError as exc:
             log.warning("webhook rejected: signature %s", exc.reason)  # the reason only, never the header
             return _error(401, "invalid signature", exc.reason)
-        # The same signed request again within the window is a replay (Calendly's own retries are signed anew).
-        # Remembered by the signature we compute, so extra v1 entries of a key rotation cannot vary it.
-        signature = digest(body, signing_key, timestamp)
-        if await run_in_threadpool(store.seen_signature, timestamp, signature, now=now,
-                                   window_seconds=tolerance_seconds):
-            log.warning("webhook rejected: replayed request")
-            return _error(401, "invalid signature", "replayed")
         delivery = _parse(body)
         if delivery is None:
             return _error(400, "malformed delivery", "expected a JSON object with an event and a payload")
@@ -111,11 +104,19 @@ def create_app(signing_key: str, store: LandingStore, *, tolerance_seconds: floa
             # A 200, so Calendly stops retrying; echoed without lone surrogates, which JSON allows and UTF-8 not.
             return JSONResponse({"landed": False, "ignored": _text(event)[:200]})
         created_at = delivery.get("created_at")
-        landed = await run_in_threadpool(
-            store.append, hashlib.sha256(body).hexdigest(), event,
-            _text(created_at) if isinstance(created_at, str) else None, body.decode("utf-8"), received_at=now)
-        log.info("webhook %s %s", event, "landed" if landed else "already landed")
-        return JSONResponse({"landed": landed})
+        # The same signed request again within the window is a replay (Calendly's own retries are signed anew).
+        # Remembered by the signature we compute, so extra v1 entries of a key rotation cannot vary it; checked
+        # and written in the same transaction as the delivery.
+        outcome = await run_in_threadpool(
+            store.accept, hashlib.sha256(body).hexdigest(), event,
+            _text(created_at) if isinstance(created_at, str) else None, body.decode("utf-8"),
+            timestamp=timestamp, signature=digest(body, signing_key, timestamp), now=now,
+            window_seconds=tolerance_seconds)
+        if outcome == "replayed":
+            log.warning("webhook rejected: replayed request")
+            return _error(401, "invalid signature", "replayed")
+        log.info("webhook %s %s", event, "landed" if outcome == "landed" else "already landed")
+        return JSONResponse({"landed": outcome == "landed"})
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
