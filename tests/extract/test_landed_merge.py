@@ -166,6 +166,12 @@ def test_full_run_merges_pending_deliveries_and_the_newest_row_wins(account, war
         summary = run_extract(settings)
         assert summary.webhooks["deliveries"] == 2
         assert _raw(warehouse, "select status from calendly_raw.invitees where uri = ?", uri) == [("canceled",)]
+        # The dropped duplicate took its nested rows with it: the answers are there once.
+        answers = _raw(warehouse, """select count(*) from calendly_raw.invitees__questions_and_answers q
+                                     join calendly_raw.invitees i on q._dlt_root_id = i._dlt_id where i.uri = ?""", uri)
+        assert answers == [(len(booked["questions_and_answers"]),)] and booked["questions_and_answers"]
+        assert _raw(warehouse, """select count(*) from calendly_raw.invitees__questions_and_answers
+                                  where _dlt_root_id not in (select _dlt_id from calendly_raw.invitees)""") == [(0,)]
         assert _raw(warehouse, "select count(*) from calendly_raw.routing_form_submissions where uri = ?",
                     submission["uri"]) == [(1,)]
         assert store.pending() == []
