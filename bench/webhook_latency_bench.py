@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 import dagster as dg  # noqa: E402
 import duckdb  # noqa: E402
 import requests  # noqa: E402
-import yaml  # noqa: E402
 
 from orchestration.definitions import defs as load_defs  # noqa: E402
 from orchestration.defs.webhook_runs import INTERVAL_SECONDS, JOB_NAME, SENSOR_NAME  # noqa: E402
