@@ -101,13 +101,18 @@ def stored_updated_at(pipeline: dlt.Pipeline, table: str, uris: Sequence[str]) -
     return found
 
 
-def read_landed(pipeline: dlt.Pipeline, store: LandingStore, limit: int = LANDED_BATCH) -> LandedBatch:
-    """The pending webhook deliveries as rows, less those older than what the warehouse holds."""
+def read_landed(pipeline: dlt.Pipeline, store: Optional[LandingStore], limit: int = LANDED_BATCH) -> LandedBatch:
+    """The pending webhook deliveries as rows, less those older than what the warehouse holds (none
+    without a store)."""
+    if store is None:
+        return LandedBatch()
     return rows_from_deliveries(store.pending(limit)).newer_than(partial(stored_updated_at, pipeline))
 
 
-def settle_landed(store: LandingStore, batch: LandedBatch, progress: Progress) -> None:
+def settle_landed(store: Optional[LandingStore], batch: LandedBatch, progress: Progress) -> None:
     """After the load committed: the merged deliveries are done, the unusable ones set aside with why."""
+    if store is None or not batch:
+        return
     for delivery_id, reason in batch.rejected.items():
         progress.say(f"warning: webhook delivery {delivery_id[:12]} set aside: {reason}")
     store.mark_rejected(batch.rejected)
@@ -130,7 +135,7 @@ def run_extract(settings: Settings, progress: Progress | None = None, *, webhook
     pipeline = calendly_pipeline(settings.warehouse_path)
     resumed = finish_interrupted_load(pipeline, progress)
     store = landing_store(settings)
-    landed = read_landed(pipeline, store) if store else LandedBatch()
+    landed = read_landed(pipeline, store)
     rows: dict[str, int] = {}
     if not webhooks_only or landed.tables:
         source = calendly_source(access_token=token, api_url=settings.calendly_api_url,
@@ -139,8 +144,7 @@ def run_extract(settings: Settings, progress: Progress | None = None, *, webhook
             source = source.with_resources(*LANDED_RESOURCES)
         pipeline.run(source, loader_file_format="parquet")
         rows = dict(pipeline.last_trace.last_normalize_info.row_counts)
-    if store and landed:
-        settle_landed(store, landed, progress)
+    settle_landed(store, landed, progress)
     return ExtractSummary(
         seconds=time.monotonic() - started,
         counts=dict(progress.counts),

@@ -19,14 +19,10 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .helpers import parse_time
 
-INVITEE_EVENTS = frozenset({
-    "invitee.created", "invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted"})
-SUBMISSION_EVENTS = frozenset({"routing_form_submission.created"})
-# The raw tables a delivery of each kind can change (Dagster selects these for a webhook run).
-TABLES_BY_EVENT = {
-    **{name: ("scheduled_events", "invitees") for name in INVITEE_EVENTS},
-    "routing_form_submission.created": ("routing_form_submissions",),
-}
+# The webhook events merged into the warehouse: the receiver lands these, `webhooks subscribe` asks for them.
+INVITEE_EVENTS = ("invitee.created", "invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted")
+SUBMISSION_EVENTS = ("routing_form_submission.created",)
+WEBHOOK_EVENTS = INVITEE_EVENTS + SUBMISSION_EVENTS
 LANDED_TABLES = ("scheduled_events", "invitees", "routing_form_submissions")
 
 

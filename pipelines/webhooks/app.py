@@ -18,18 +18,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ..calendly.landed import WEBHOOK_EVENTS
 from .landing import LandingStore
 from .signature import HEADER, SignatureError, digest, verify
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_EVENTS = frozenset({
-    "invitee.created",
-    "invitee.canceled",
-    "invitee_no_show.created",
-    "invitee_no_show.deleted",
-    "routing_form_submission.created",
-})
+SUPPORTED_EVENTS = frozenset(WEBHOOK_EVENTS)
 
 
 class _TooLarge(Exception):

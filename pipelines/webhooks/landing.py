@@ -37,6 +37,21 @@ create table if not exists webhook_signatures (
 """
 
 
+def _insert(con: sqlite3.Connection, delivery_id: str, event: str, created_at: str | None, body: str,
+            received_at: float) -> bool:
+    """Land one delivery; False if one with this id already landed."""
+    return con.execute(
+        "insert or ignore into webhook_events (id, event, created_at, received_at, body) values (?, ?, ?, ?, ?)",
+        (delivery_id, event, created_at, _iso(received_at), body)).rowcount == 1
+
+
+def _remember(con: sqlite3.Connection, timestamp: int, signature: str, forget_before: float) -> bool:
+    """Record a signed request; True if it was already recorded. Older ones are forgotten first."""
+    con.execute("delete from webhook_signatures where t < ?", (forget_before,))
+    return con.execute("insert or ignore into webhook_signatures (t, v1) values (?, ?)",
+                       (timestamp, signature)).rowcount == 0
+
+
 def landing_path(settings: Settings) -> Path:
     return settings.warehouse_path.parent / "landing" / "calendly_webhooks.sqlite"
 
@@ -113,12 +128,9 @@ class LandingStore:
     def append(self, delivery_id: str, event: str, created_at: str | None, body: str,
                *, received_at: float | None = None) -> bool:
         """Land one delivery; False if one with this id already landed (a retry)."""
-        received = _iso(time.time() if received_at is None else received_at)
+        received = time.time() if received_at is None else received_at
         with self._connect() as con:
-            cursor = con.execute(
-                "insert or ignore into webhook_events (id, event, created_at, received_at, body) "
-                "values (?, ?, ?, ?, ?)", (delivery_id, event, created_at, received, body))
-            return cursor.rowcount == 1
+            return _insert(con, delivery_id, event, created_at, body, received)
 
     def accept(self, delivery_id: str, event: str, created_at: str | None, body: str, *, timestamp: int,
                signature: str, now: float, window_seconds: float) -> str:
@@ -126,23 +138,15 @@ class LandingStore:
         window (nothing is written), else the delivery lands: "landed", or "duplicate" for a retry of
         one already landed. One lock and one commit per delivery instead of two."""
         with self._transaction() as con:
-            con.execute("delete from webhook_signatures where t < ?", (now - window_seconds,))
-            if con.execute("insert or ignore into webhook_signatures (t, v1) values (?, ?)",
-                           (timestamp, signature)).rowcount == 0:
+            if _remember(con, timestamp, signature, now - window_seconds):
                 return "replayed"
-            cursor = con.execute(
-                "insert or ignore into webhook_events (id, event, created_at, received_at, body) "
-                "values (?, ?, ?, ?, ?)", (delivery_id, event, created_at, _iso(now), body))
-            return "landed" if cursor.rowcount == 1 else "duplicate"
+            return "landed" if _insert(con, delivery_id, event, created_at, body, now) else "duplicate"
 
     def seen_signature(self, timestamp: int, signature: str, *, now: float, window_seconds: float) -> bool:
         """Remember a signed request; True if it was already seen (an exact replay). Signatures older than
         the window are forgotten: the tolerance check rejects those requests anyway."""
         with self._transaction() as con:
-            con.execute("delete from webhook_signatures where t < ?", (now - window_seconds,))
-            cursor = con.execute("insert or ignore into webhook_signatures (t, v1) values (?, ?)",
-                                 (timestamp, signature))
-        return cursor.rowcount == 0
+            return _remember(con, timestamp, signature, now - window_seconds)
 
     def pending(self, limit: int = 1000) -> list[LandedEvent]:
         """Landed deliveries not yet processed, oldest first."""

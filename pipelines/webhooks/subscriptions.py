@@ -18,13 +18,13 @@ import requests
 from dlt.sources.helpers.rest_client import RESTClient
 
 from ..calendly.client import calendly_client
+from ..calendly.landed import INVITEE_EVENTS, WEBHOOK_EVENTS
 from ..calendly.settings import DEFAULT_MAX_ATTEMPTS, PAGE_SIZE
 from ..config import ConfigError, Settings
 from ..pacing import RateLimitPacer
 
-ORGANIZATION_EVENTS = ("invitee.created", "invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted",
-                       "routing_form_submission.created")
-USER_EVENTS = ORGANIZATION_EVENTS[:4]  # Calendly sends routing form submissions to organization scope only
+ORGANIZATION_EVENTS = WEBHOOK_EVENTS
+USER_EVENTS = INVITEE_EVENTS  # Calendly sends routing form submissions to organization scope only
 SCOPES = ("organization", "user")
 PATH = "/webhook_subscriptions"
 

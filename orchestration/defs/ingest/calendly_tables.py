@@ -16,7 +16,7 @@ from orchestration.keys import calendly_table_key
 from orchestration.resources import CalendlyEltConfig, LoggedProgress
 from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY, worth_retrying
 from pipelines.calendly import API_RESOURCES, LANDED_RESOURCES, calendly_source
-from pipelines.calendly.landed import LANDED_TABLES, LandedBatch
+from pipelines.calendly.landed import LANDED_TABLES
 from pipelines.config import ConfigError
 from pipelines.errors import CALENDLY, describe
 from pipelines.extract import calendly_pipeline, finish_interrupted_load, landing_store, read_landed, settle_landed
@@ -141,7 +141,7 @@ def build_calendly_tables() -> dg.AssetsDefinition:
             pipeline = calendly_pipeline(settings.warehouse_path)
             finish_interrupted_load(pipeline, progress)
             store = landing_store(settings)
-            landed = read_landed(pipeline, store) if store else LandedBatch()
+            landed = read_landed(pipeline, store)
             source = calendly_source(access_token=token, api_url=settings.calendly_api_url, progress=progress,
                                      landed=landed)
             if webhooks_only:
@@ -149,8 +149,7 @@ def build_calendly_tables() -> dg.AssetsDefinition:
             results = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
                                    dagster_dlt_translator=TRANSLATOR, loader_file_format="parquet"))
             counts = _row_counts(pipeline, [result.asset_key.path[-1] for result in results])
-            if store and landed:
-                settle_landed(store, landed, progress)
+            settle_landed(store, landed, progress)
         except Exception as exc:  # one line, token masked: dlt's messages can quote request details
             raise dg.Failure(description=describe(exc, settings.calendly_api_url, [token], CALENDLY),
                              allow_retries=worth_retrying(exc)) from None
