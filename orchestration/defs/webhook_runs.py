@@ -31,7 +31,8 @@ def webhook_runs() -> dg.Definitions:
     job = dg.define_asset_job(
         JOB_NAME,
         selection=webhook_selection(),
-        description="Landed Calendly webhooks → calendly_raw (merge, no listing) → the marts Brevo reads → Brevo sync.",
+        description="Landed Calendly webhooks → calendly_raw (merge, no listing) → the marts Brevo reads → "
+                    "Brevo sync.",
         executor_def=dg.in_process_executor,
     )
 

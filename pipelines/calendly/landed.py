@@ -95,8 +95,9 @@ def _keep_newest(rows: dict[str, dict], row: dict, order: dict[str, tuple], key:
 
 
 def rows_from_deliveries(deliveries: Iterable[Any]) -> LandedBatch:
-    """Parse landed deliveries (`pipelines.webhooks.landing.LandedEvent`, oldest first) into rows. A delivery the receiver accepted can still
-    carry a payload we cannot use; it is rejected with a reason, not dropped silently."""
+    """Parse landed deliveries (`pipelines.webhooks.landing.LandedEvent`, oldest first) into rows. A
+    delivery the receiver accepted can still carry a payload we cannot use; it is rejected with a reason,
+    not dropped silently."""
     batch = LandedBatch()
     order: dict[str, tuple] = {}
     for delivery in deliveries:

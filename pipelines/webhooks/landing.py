@@ -174,8 +174,9 @@ class LandingStore:
         stamp = _iso(time.time() if now is None else now)
         with self._transaction() as con:
             return sum(
-                con.execute("update webhook_events set processed_at = ?, error = ? where id = ? and processed_at is null",
-                            (stamp, reason, delivery_id)).rowcount for delivery_id, reason in reasons.items())
+                con.execute("update webhook_events set processed_at = ?, error = ? "
+                            "where id = ? and processed_at is null", (stamp, reason, delivery_id)).rowcount
+                for delivery_id, reason in reasons.items())
 
     def pending_summary(self) -> PendingSummary:
         """How many deliveries wait, the newest one's position and their kinds: one cheap query."""

@@ -52,6 +52,13 @@ def _future_active(account: CalendlyAccount, n: int) -> list[str]:
     return [i["uri"] for i in truth["invitees"] if i["event"] in future and i["status"] == "active"][:n]
 
 
+def _ended_unmarked(account: CalendlyAccount) -> dict:
+    """An active invitee of a meeting that has ended, not marked as a no-show: one a host can mark."""
+    truth = account.truth()
+    ended = {e["uri"] for e in truth["scheduled_events"] if e["end_time"] < NOW.strftime("%Y-%m-%dT%H:%M:%S")}
+    return next(i for i in truth["invitees"] if i["status"] == "active" and not i["no_show"] and i["event"] in ended)
+
+
 def test_webhooks_only_run_merges_every_change_without_listing(account, warehouse):
     with CalendlySandbox(account, rate_limit=0) as sandbox:
         settings = settings_for(account, sandbox, warehouse)
@@ -81,10 +88,7 @@ def test_deleted_no_show_removes_the_mark_and_late_deliveries_never_regress(acco
         settings = settings_for(account, sandbox, warehouse)
         run_extract(settings)
         store = LandingStore(landing_path(settings))
-        truth = account.truth()
-        past = next(i for i in truth["invitees"] if i["status"] == "active" and not i["no_show"]
-                    and i["event"] in {e["uri"] for e in truth["scheduled_events"]
-                                       if e["end_time"] < NOW.strftime("%Y-%m-%dT%H:%M:%S") and e["status"] == "active"})
+        past = _ended_unmarked(account)
         account.mark_no_show(past["uri"])
         marked = _invitee_state(account, past["uri"])
         account.unmark_no_show(past["uri"])
@@ -99,7 +103,7 @@ def test_deleted_no_show_removes_the_mark_and_late_deliveries_never_regress(acco
         land(store, "invitee_no_show.created", _invitee_state(account, past["uri"]))
         run_extract(settings, webhooks_only=True)
         [(mark,)] = _raw(warehouse, "select no_show__uri from calendly_raw.invitees where uri = ?", past["uri"])
-        assert mark == account.truth()["invitees"][[i["uri"] for i in account.truth()["invitees"]].index(past["uri"])]["no_show"]["uri"]
+        assert mark == _invitee_state(account, past["uri"])["no_show"]["uri"]
 
         # A cancellation merged, then Calendly's late retry of the booking's invitee.created arrives.
         [uri] = _future_active(account, 1)
@@ -125,10 +129,7 @@ def test_partial_payloads_are_read_and_unusable_ones_set_aside(account, warehous
         without_event = _invitee_state(account, first)
         del without_event["scheduled_event"]  # an older payload format: the event is read from the API
         land(store, "invitee.canceled", without_event)
-        truth = account.truth()
-        ended = next(i for i in truth["invitees"] if i["status"] == "active" and not i["no_show"]
-                     and i["event"] in {e["uri"] for e in truth["scheduled_events"]
-                                        if e["end_time"] < NOW.strftime("%Y-%m-%dT%H:%M:%S")})
+        ended = _ended_unmarked(account)
         no_show = account.mark_no_show(ended["uri"])
         # A bare no-show object names the invitee only: the invitee is read from the API.
         land(store, "invitee_no_show.created", {"uri": no_show, "invitee": ended["uri"],
@@ -141,7 +142,8 @@ def test_partial_payloads_are_read_and_unusable_ones_set_aside(account, warehous
         assert summary.webhooks["rejected"] == 1
         assert store.rejected() == [(broken, "invitee.created", "invitee payload without uri, email, status or event")]
         assert _raw(warehouse, "select status from calendly_raw.invitees where uri = ?", first) == [("canceled",)]
-        assert _raw(warehouse, "select no_show__uri from calendly_raw.invitees where uri = ?", ended["uri"]) == [(no_show,)]
+        assert _raw(warehouse, "select no_show__uri from calendly_raw.invitees where uri = ?",
+                    ended["uri"]) == [(no_show,)]
         assert store.pending() == []
         assert second  # untouched, still what the first run loaded
         assert differences(warehouse, account.truth()) == []
