@@ -7,15 +7,9 @@ from datetime import datetime, timezone
 import dagster as dg
 import duckdb
 import pytest
-import yaml
 
-from orchestration.definitions import defs as load_defs
-from orchestration.dev import DAGSTER_YAML
-from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from tests.orchestration.deployment import SandboxDeployment, deployed
 from tests.sync.expected import brevo_differences
-
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 # An analyst's session: opens the snapshot read-only, then queries it until told to stop.
 ANALYST = r"""
@@ -31,20 +25,11 @@ print("done", queries, flush=True)
 """
 
 
-class Deployment:
+class Deployment(SandboxDeployment):
     def __init__(self, tmp_path, instance: dg.DagsterInstance):
-        self.instance = instance
-        self.account = CalendlyAccount.generate(seed=23, events=300, now=NOW)
-        self.brevo_account = BrevoAccount(api_key="xkeysib-orchestration-test")
-        self.calendly = CalendlySandbox(self.account, rate_limit=0).start()
-        self.brevo = BrevoSandbox(self.brevo_account, import_seconds=0.05).start()
-        self.warehouse = tmp_path / "data" / "warehouse.duckdb"
+        super().__init__(tmp_path, instance, seed=23, brevo_key="xkeysib-orchestration-test")
         self.snapshot = tmp_path / "data" / "analytics.duckdb"
         self.report = tmp_path / "data" / "reports" / "scheduling_report.html"
-        self.env = {"CALENDLY_ACCESS_TOKEN": self.account.tokens["admin"], "CALENDLY_API_URL": self.calendly.url,
-                    "BREVO_API_KEY": self.brevo_account.api_key, "BREVO_API_URL": self.brevo.url,
-                    "WAREHOUSE_PATH": str(self.warehouse)}
-        self.defs = load_defs()
 
     def scheduled_run(self) -> dg.ExecuteInProcessResult:
         """What the daemon does on a tick: evaluate the schedule, run what it requests."""
@@ -57,21 +42,10 @@ class Deployment:
         return job.execute_in_process(instance=instance, run_config=request.run_config, tags=request.tags,
                                       raise_on_error=False)
 
-    def close(self):
-        self.calendly.stop()
-        self.brevo.stop()
-
-
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
-    # The instance settings `make ui` uses: the warehouse pool of one.
-    with pytest.MonkeyPatch.context() as patch, \
-            dg.instance_for_test(overrides=yaml.safe_load(DAGSTER_YAML.read_text())) as instance:
-        d = Deployment(tmp_path_factory.mktemp("orchestration"), instance)
-        for name, value in d.env.items():
-            patch.setenv(name, value)
+    with deployed(Deployment, tmp_path_factory, "orchestration") as d:
         yield d
-        d.close()
 
 
 def _materialized(result) -> set[str]:

@@ -2,79 +2,40 @@
 receiver (uvicorn), lands in SQLite, the sensor starts a run, and BOOKING_STATUS changes in the Brevo
 sandbox – with no listing of Calendly, only the webhook's payload."""
 
-import threading
 import time
-from datetime import datetime, timezone
+from contextlib import ExitStack
 
 import dagster as dg
 import duckdb
 import pytest
 import requests
-import uvicorn
-import yaml
 
 from orchestration.defs.webhook_runs import JOB_NAME, SENSOR_NAME
-from orchestration.definitions import defs as load_defs
-from orchestration.dev import DAGSTER_YAML
 from orchestration.resources import CalendlyEltConfig
 from pipelines.config import Settings
-from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
 from pipelines.webhooks import LandingStore, landing_path
-from pipelines.webhooks.app import create_app
+from tests.orchestration.deployment import SandboxDeployment, deployed
 from tests.sync.expected import brevo_differences
+from tests.webhooks.receiver import serving
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SIGNING_KEY = "whsec-orchestration-test"
 
 
-class Receiver:
-    """`calendly-elt webhooks serve`'s app under uvicorn, on a thread of this process."""
-
-    def __init__(self, store: LandingStore):
-        config = uvicorn.Config(create_app(SIGNING_KEY, store), host="127.0.0.1", port=0, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the receiver did not start"
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}/webhooks/calendly"
-
-    def stop(self):
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
-class Deployment:
+class Deployment(SandboxDeployment):
     def __init__(self, tmp_path, instance: dg.DagsterInstance):
-        self.instance = instance
-        self.account = CalendlyAccount.generate(seed=29, events=300, now=NOW)
-        self.brevo_account = BrevoAccount(api_key="xkeysib-webhook-test")
-        self.calendly = CalendlySandbox(self.account, rate_limit=0).start()
-        self.brevo = BrevoSandbox(self.brevo_account, import_seconds=0.05).start()
-        self.warehouse = tmp_path / "data" / "warehouse.duckdb"
-        self.env = {"CALENDLY_ACCESS_TOKEN": self.account.tokens["admin"], "CALENDLY_API_URL": self.calendly.url,
-                    "BREVO_API_KEY": self.brevo_account.api_key, "BREVO_API_URL": self.brevo.url,
-                    "WAREHOUSE_PATH": str(self.warehouse)}
+        super().__init__(tmp_path, instance, seed=29, brevo_key="xkeysib-webhook-test")
         self.store = LandingStore(landing_path(Settings.from_env(self.env)))
-        self.receiver = Receiver(self.store)
-        self.defs = load_defs()
+        self._stack = ExitStack()
+        self.receiver_url = self._stack.enter_context(serving(self.store, SIGNING_KEY))
 
     def subscribe(self) -> None:
         """What `calendly-elt webhooks subscribe` asks Calendly for, organization-wide."""
         response = requests.post(f"{self.calendly.url}/webhook_subscriptions", json={
-            "url": self.receiver.url, "scope": "organization", "organization": self.account.organization_uri,
+            "url": self.receiver_url, "scope": "organization", "organization": self.account.organization_uri,
             "events": ["invitee.created", "invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted"],
             "signing_key": SIGNING_KEY,
         }, headers={"Authorization": f"Bearer {self.account.tokens['admin']}"}, timeout=10)
         assert response.status_code == 201, response.text
-
-    def run(self, job_name: str, **kwargs) -> dg.ExecuteInProcessResult:
-        return self.defs.resolve_job_def(job_name).execute_in_process(instance=self.instance, raise_on_error=False,
-                                                                      **kwargs)
 
     def sensor_tick(self):
         """What the daemon does every few seconds: evaluate the sensor."""
@@ -90,42 +51,36 @@ class Deployment:
             time.sleep(0.05)
 
     def close(self):
-        self.receiver.stop()
-        self.calendly.stop()
-        self.brevo.stop()
+        self._stack.close()
+        super().close()
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch, \
-            dg.instance_for_test(overrides=yaml.safe_load(DAGSTER_YAML.read_text())) as instance:
-        d = Deployment(tmp_path_factory.mktemp("webhooks"), instance)
-        for name, value in d.env.items():
-            patch.setenv(name, value)
+    with deployed(Deployment, tmp_path_factory, "webhooks") as d:
         assert d.run("calendly_elt").success  # the scheduled run that filled the warehouse and Brevo
         yield d
-        d.close()
 
 
 def _materialized(result) -> set[str]:
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
 
 
-def _latest_booked(warehouse) -> tuple[str, str]:
-    """(invitee uri, email) of a contact whose latest booking is booked (future and active)."""
+def _latest_with_status(warehouse, status: str) -> tuple[str, str]:
+    """(invitee uri, email) of the latest booking of a contact whose status is `status`."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute("""
             select b.invitee_uri, b.email from marts.bookings b join marts.contacts c using (email)
-            where c.booking_status = 'booked'
+            where c.booking_status = ?
             qualify row_number() over (partition by b.email order by b.booked_at desc) = 1
-            order by b.email limit 1""").fetchone()
+            order by b.email limit 1""", [status]).fetchone()
 
 
 def test_a_cancellation_reaches_brevo_through_webhook_and_sensor_run(deployment):
     d = deployment
     assert d.sensor_tick().skip_message  # nothing has landed
     d.subscribe()
-    invitee_uri, email = _latest_booked(d.warehouse)
+    invitee_uri, email = _latest_with_status(d.warehouse, "booked")
     assert d.brevo_account.contacts()[email]["attributes"]["BOOKING_STATUS"] == "booked"
 
     d.account.cancel_invitee(invitee_uri, canceler_type="invitee", reason="webhook test")
@@ -149,18 +104,9 @@ def test_a_cancellation_reaches_brevo_through_webhook_and_sensor_run(deployment)
     assert d.sensor_tick().skip_message  # merged: nothing waits
 
 
-def _latest_completed(warehouse) -> tuple[str, str]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute("""
-            select b.invitee_uri, b.email from marts.bookings b join marts.contacts c using (email)
-            where c.booking_status = 'completed'
-            qualify row_number() over (partition by b.email order by b.booked_at desc) = 1
-            order by b.email limit 1""").fetchone()
-
-
 def test_a_no_show_and_its_deletion_reach_brevo_and_one_run_waits_at_a_time(deployment):
     d = deployment
-    invitee_uri, email = _latest_completed(d.warehouse)
+    invitee_uri, email = _latest_with_status(d.warehouse, "completed")
     d.account.mark_no_show(invitee_uri)
     d.wait_for_landing(1)
     [request] = d.sensor_tick().run_requests

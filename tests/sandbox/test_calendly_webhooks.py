@@ -12,14 +12,13 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import uvicorn
 import yaml
 from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30Validator
 
 from pipelines.sandbox.calendly import CalendlySandbox
 from pipelines.webhooks import LandingStore, verify
-from pipelines.webhooks.app import create_app
+from tests.webhooks.receiver import serving
 
 from .conftest import local, make_account, session
 from .test_calendly_contract import SPEC_PATH, is_uri, patch_spec
@@ -402,23 +401,10 @@ def test_stop_ends_the_delivery_thread_and_drops_pending_retries():
 # ---------------------------------------------------------------------------- the project's own receiver
 @contextmanager
 def landing_receiver(tmp_path, key: str):
-    """`pipelines.webhooks.app` under uvicorn on a loopback port, landing into a store in tmp_path."""
+    """The project's receiver, landing into a store in tmp_path: yields (url, store)."""
     store = LandingStore(tmp_path / "landing" / "calendly_webhooks.sqlite")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(key, store), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/webhooks/calendly", store
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serving(store, key) as url:
+        yield url, store
 
 
 def test_the_project_receiver_lands_every_delivery(tmp_path):
