@@ -26,8 +26,10 @@ manifest: $(MANIFEST)
 demo: $(STAMP)
 	$(BIN)/calendly-elt demo
 
+# The end-to-end tests run on DuckDB and on PostgreSQL: a throwaway server on loopback for the run
+# (tests/with_postgres.sh installs Debian's postgresql if it is missing).
 test: $(STAMP) $(MANIFEST)
-	$(BIN)/python -m pytest -q
+	tests/with_postgres.sh $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/extract_bench.py

@@ -50,10 +50,11 @@ def backfill(account: CalendlyAccount, sandbox: CalendlySandbox, workers: int, s
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Path(tmp) / "w.duckdb"
         t0 = time.perf_counter()
-        run_extract(Settings(account.tokens["admin"], sandbox.url, warehouse), max_workers=workers)
+        settings = Settings(account.tokens["admin"], sandbox.url, warehouse)
+        run_extract(settings, max_workers=workers)
         seconds = time.perf_counter() - t0
         if steps:
-            trace = calendly_pipeline(warehouse).last_trace
+            trace = calendly_pipeline(settings).last_trace
             print("steps: " + ", ".join(f"{s.step} {(s.finished_at - s.started_at).total_seconds():.1f} s"
                                         for s in trace.steps if s.step != "run"))
     return seconds

@@ -38,7 +38,7 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     print(summary.line())
     for table, rows in sorted(summary.rows_loaded.items()):
         print(f"  {table}: {rows:,} rows")
-    print(f"warehouse: {settings.warehouse_path}")
+    print(f"warehouse: {settings.warehouse.name}")
     return 0
 
 
@@ -47,7 +47,7 @@ def cmd_transform(args: argparse.Namespace, settings: Settings) -> int:
 
     summary = run_transform(settings, Progress("transform"), as_of=args.as_of, select=args.select)
     print(summary.line())
-    print(f"warehouse: {settings.warehouse_path} (schemas staging, marts)")
+    print(f"warehouse: {settings.warehouse.name} (schemas staging, marts)")
     return 0
 
 
@@ -68,7 +68,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     out_dir = Path(args.out).expanduser().resolve() if args.out else settings.reports_dir
     try:
-        report = build_report(settings.warehouse_path, out_dir)
+        report = build_report(settings.warehouse, out_dir)
     except ReportError as exc:  # already one line saying what to do
         print(f"calendly-elt report: {exc}", file=sys.stderr)
         return 1
@@ -83,15 +83,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from .brevo.sync import run_sync
     from .extract import run_extract
     from .report import ReportError, build_report
-    from .snapshot import publish_snapshot
+    from .snapshot import publish
     from .transform import run_transform
 
     print(run_extract(settings, Progress("extract")).line())
     print(run_transform(settings, Progress("transform")).line())
-    print(publish_snapshot(settings.warehouse_path, settings.analytics_path).line())
+    print(publish(settings).line())
     status = 0
     try:
-        print(f"report: {build_report(settings.warehouse_path, settings.reports_dir).path}")
+        print(f"report: {build_report(settings.warehouse, settings.reports_dir).path}")
     except ReportError as exc:
         print(f"calendly-elt run: {exc}", file=sys.stderr)
         status = 1
@@ -249,7 +249,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             BrevoSandbox(brevo_account, host="127.0.0.1", port=0, import_seconds=0.1) as brevo:
         print(f"demo: Calendly sandbox with {args.events:,} events at {sandbox.url}, Brevo sandbox at {brevo.url}")
         demo_settings = replace(settings, calendly_token=account.tokens["admin"], calendly_api_url=sandbox.url,
-                                warehouse_path=warehouse, brevo_api_key=brevo_account.api_key,
+                                warehouse_path=warehouse, warehouse_url=None, brevo_api_key=brevo_account.api_key,
                                 brevo_api_url=brevo.url)
         summary = run_extract(demo_settings, Progress("extract"))
         print(summary.line())
@@ -425,9 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 – the one place that turns failures into a message
         brevo = getattr(args, "stage", args.command) == "sync"
         reason = describe(exc, (settings.brevo_api_url or BREVO.default_url) if brevo else settings.calendly_api_url,
-                          secrets=[settings.calendly_token, settings.brevo_api_key,
-                                   os.environ.get("CALENDLY_WEBHOOK_SIGNING_KEY"),
-                                   os.environ.get("CALENDLY_CLIENT_SECRET")],
+                          secrets=settings.secrets,
                           service=BREVO if brevo else CALENDLY)
         print(f"calendly-elt {args.command}: {reason}", file=sys.stderr)
         return 1

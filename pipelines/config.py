@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from .calendly.settings import DEFAULT_API_URL
+
+if TYPE_CHECKING:
+    from .warehouse import Warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse.duckdb"
@@ -25,6 +28,9 @@ class Settings:
     mapping_path: Path | None = None  # None: the commented default shipped in config/
     brevo_api_key: str | None = None
     brevo_api_url: str | None = None  # None: https://api.brevo.com/v3
+    # WAREHOUSE_URL: a PostgreSQL warehouse (postgresql://…). The folder of `warehouse_path` still
+    # holds the local files (dlt's working folder, webhook landing, reports).
+    warehouse_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -39,7 +45,33 @@ class Settings:
             if env.get("CALENDLY_ELT_CONFIG") else None,
             brevo_api_key=env.get("BREVO_API_KEY") or None,
             brevo_api_url=(env.get("BREVO_API_URL") or "").rstrip("/") or None,
+            warehouse_url=env.get("WAREHOUSE_URL") or None,
         )
+
+    @property
+    def warehouse(self) -> "Warehouse":
+        """The DuckDB file `warehouse_path`, or the database of `warehouse_url`."""
+        from .warehouse import Warehouse  # it imports ConfigError from here
+
+        return Warehouse.from_setting(self.warehouse_url, self.warehouse_path)
+
+    @property
+    def secrets(self) -> list[str]:
+        """What no message may show (errors.describe masks these)."""
+        from urllib.parse import unquote, urlsplit
+
+        try:
+            password = urlsplit(self.warehouse_url or "").password
+        except ValueError:  # a malformed URL: Warehouse.from_setting says so
+            password = None
+        found = [self.calendly_token, self.brevo_api_key, password and unquote(password), password,
+                 os.environ.get("CALENDLY_WEBHOOK_SIGNING_KEY"), os.environ.get("CALENDLY_CLIENT_SECRET")]
+        return [s for s in found if s]
+
+    @property
+    def data_dir(self) -> Path:
+        """Local state beside the warehouse file: dlt's working folder, landed webhooks, reports."""
+        return self.warehouse_path.parent
 
     @property
     def analytics_path(self) -> Path:
@@ -48,7 +80,7 @@ class Settings:
 
     @property
     def reports_dir(self) -> Path:
-        return self.warehouse_path.parent / "reports"
+        return self.data_dir / "reports"
 
     def require_calendly_token(self) -> str:
         """CALENDLY_ACCESS_TOKEN, else the access token of `calendly-elt auth login` (refreshed first

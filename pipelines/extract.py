@@ -6,7 +6,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
-from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import dlt
@@ -22,14 +21,16 @@ RAW_DATASET = "calendly_raw"
 LANDED_BATCH = 50_000  # deliveries merged per run at most; the rest wait for the next one
 
 
-def calendly_pipeline(warehouse_path: Path) -> dlt.Pipeline:
-    """dlt keeps its working files beside the warehouse, so a warehouse moved or used by a test
-    carries its own pending packages; the cursors themselves live in the warehouse."""
-    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+def calendly_pipeline(settings: Settings) -> dlt.Pipeline:
+    """dlt keeps its working files in the data folder, one folder per warehouse, so a warehouse moved
+    or used by a test carries its own pending packages; the cursors themselves live in the warehouse.
+    Loads go through parquet on both warehouses (PostgreSQL: ADBC's COPY)."""
+    warehouse = settings.warehouse
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        pipelines_dir=str(warehouse_path.parent / ".dlt" / warehouse_path.stem),
-        destination=dlt.destinations.duckdb(str(warehouse_path)),
+        pipelines_dir=str(settings.data_dir / ".dlt" / warehouse.working_dir_name()),
+        destination=warehouse.destination(),
         dataset_name=RAW_DATASET,
     )
 
@@ -132,7 +133,7 @@ def run_extract(settings: Settings, progress: Progress | None = None, *, webhook
     progress = progress or Progress("extract", stream=None)
     started = time.monotonic()
     token = settings.require_calendly_token()
-    pipeline = calendly_pipeline(settings.warehouse_path)
+    pipeline = calendly_pipeline(settings)
     resumed = finish_interrupted_load(pipeline, progress)
     store = landing_store(settings)
     landed = read_landed(pipeline, store)

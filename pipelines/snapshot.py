@@ -4,6 +4,10 @@ DuckDB lets one process write a file, and a reader in another process blocks tha
 therefore open `analytics.duckdb`, never the live warehouse: each good run writes a new file beside
 it and renames it over the old one. An analyst's open session keeps reading the file it opened (on
 POSIX the old inode lives on until closed); the next session opens the new one.
+
+PostgreSQL serves readers while it writes, so there the snapshot is only about consistency: the
+schema `analytics` holds a copy of the staging and mart relations of the last good run, all replaced
+in one transaction, so a query never mixes two runs' marts (`publish_postgres_snapshot`).
 """
 
 from __future__ import annotations
@@ -12,8 +16,14 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+from .warehouse import Warehouse, connect
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 # dlt's bookkeeping, except the load log analysts use to see how fresh the data is.
 _SKIPPED_PREFIX = "_dlt_"
@@ -24,17 +34,29 @@ _KEPT = {"_dlt_loads"}
 _SKIPPED_SCHEMAS = ("information_schema", "pg_catalog", "calendly_raw_staging", "brevo_sync")
 
 
+POSTGRES_SCHEMA = "analytics"
+_POSTGRES_SOURCES = ("staging", "marts")  # dbt's schemas: names are unique across them
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    path: Path
+    where: str  # the file, or the PostgreSQL schema
     tables: int
     rows: int
     bytes: int
     seconds: float
 
     def line(self) -> str:
-        return (f"snapshot: published {self.path} in {self.seconds:.1f}s – {self.tables} tables, "
-                f"{self.rows:,} rows, {self.bytes / 1e6:.1f} MB")
+        size = f", {self.bytes / 1e6:.1f} MB" if self.bytes else ""
+        return f"snapshot: published {self.where} in {self.seconds:.1f}s – {self.tables} tables, {self.rows:,} rows{size}"
+
+
+def publish(settings: "Settings") -> Snapshot:
+    """The snapshot of the configured warehouse: `analytics.duckdb`, or the schema `analytics`."""
+    warehouse = settings.warehouse
+    if warehouse.kind == "duckdb":
+        return publish_snapshot(warehouse.path, settings.analytics_path)
+    return publish_postgres_snapshot(warehouse)
 
 
 def _quote(identifier: str) -> str:
@@ -86,7 +108,34 @@ def publish_snapshot(warehouse_path: Path, snapshot_path: Path) -> Snapshot:
     finally:
         partial.unlink(missing_ok=True)
         partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
-    return Snapshot(path=snapshot_path, tables=tables, rows=rows, bytes=snapshot_path.stat().st_size,
+    return Snapshot(where=str(snapshot_path), tables=tables, rows=rows, bytes=snapshot_path.stat().st_size,
+                    seconds=time.monotonic() - started)
+
+
+def publish_postgres_snapshot(warehouse: Warehouse) -> Snapshot:
+    """Copy every staging and mart relation into `analytics_next`, then swap it for `analytics`,
+    in one transaction: readers see the previous run's copy until the commit, then this one."""
+    started = time.monotonic()
+    schema, building = POSTGRES_SCHEMA, POSTGRES_SCHEMA + "_next"
+    tables = rows = 0
+    with connect(warehouse) as con:
+        with con.transaction():
+            relations = con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema in (%s, %s) order by table_name", list(_POSTGRES_SOURCES)).fetchall()
+            if not relations:
+                raise FileNotFoundError(f"{warehouse.name} has no staging or marts schema: run `calendly-elt "
+                                        "transform` first")
+            con.execute(f"drop schema if exists {_quote(building)} cascade")  # a killed publisher's leftover
+            con.execute(f"create schema {_quote(building)}")
+            for source, name in relations:
+                con.execute(f"create table {_quote(building)}.{_quote(name)} as "
+                            f"select * from {_quote(source)}.{_quote(name)}")
+                rows += con.execute(f"select count(*) from {_quote(building)}.{_quote(name)}").fetchone()[0]
+                tables += 1
+            con.execute(f"drop schema if exists {_quote(schema)} cascade")
+            con.execute(f"alter schema {_quote(building)} rename to {_quote(schema)}")
+    return Snapshot(where=f"{warehouse.name} schema {schema}", tables=tables, rows=rows, bytes=0,
                     seconds=time.monotonic() - started)
 
 

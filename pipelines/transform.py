@@ -62,10 +62,11 @@ def run_transform(settings: Settings, progress: Progress | None = None, as_of: s
 
     progress = progress or Progress("transform", stream=None)
     started = time.monotonic()
-    if not settings.warehouse_path.exists():
-        raise TransformFailed(f"no warehouse at {settings.warehouse_path}: run `calendly-elt extract` first")
-    # The dbt profile reads the warehouse path from the environment (dbt_project/profiles.yml).
-    os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    warehouse = settings.warehouse
+    if warehouse.kind == "duckdb" and not warehouse.path.exists():
+        raise TransformFailed(f"no warehouse at {warehouse.name}: run `calendly-elt extract` first")
+    # The dbt profile reads the warehouse from the environment (dbt_project/profiles.yml).
+    os.environ.update(warehouse.dbt_env())
 
     def on_event(event) -> None:
         if event.info.name == "NodeFinished":

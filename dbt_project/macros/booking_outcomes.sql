@@ -17,9 +17,9 @@
         {{ r }}no_show_count,
         {{ r }}cancelled_count,
         {{ r }}rescheduled_count,
-        {{ r }}cancelled_count * 1.0 / {{ r }}bookings_count as cancellation_rate,
-        {{ r }}rescheduled_count * 1.0 / {{ r }}bookings_count as reschedule_rate,
-        {{ r }}no_show_count * 1.0 / {{ r }}bookings_count as no_show_rate,
-        {{ r }}completed_count * 1.0 / nullif({{ r }}completed_count + {{ r }}no_show_count, 0) as show_up_rate,
+        {{ ratio(r ~ 'cancelled_count', r ~ 'bookings_count') }} as cancellation_rate,
+        {{ ratio(r ~ 'rescheduled_count', r ~ 'bookings_count') }} as reschedule_rate,
+        {{ ratio(r ~ 'no_show_count', r ~ 'bookings_count') }} as no_show_rate,
+        {{ ratio(r ~ 'completed_count', r ~ 'completed_count + ' ~ r ~ 'no_show_count') }} as show_up_rate,
         {{ r }}median_lead_time_hours
 {%- endmacro %}

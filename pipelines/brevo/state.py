@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import duckdb
+from ..warehouse import Connection
 
 SCHEMA = "brevo_sync"
 
@@ -58,34 +58,29 @@ class Outcome:
     reason: str | None = None
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_tables(con: Connection) -> None:
     con.execute(_DDL)
 
 
-def load_state(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
+def load_state(con: Connection) -> dict[str, tuple[str, str]]:
     """email → (payload_hash, outcome)."""
     return {email: (h, outcome) for email, h, outcome in
             con.execute(f"select email, payload_hash, outcome from {SCHEMA}.contact_state").fetchall()}
 
 
-def record(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[Outcome]) -> None:
+def record(con: Connection, run_id: str, outcomes: list[Outcome]) -> None:
     """Write outcomes to the state and the log, all or nothing."""
     if not outcomes:
         return
     now = datetime.now(timezone.utc)
-    con.execute("begin transaction")
-    try:
+    with con.transaction():
         con.executemany(
-            f"""insert into {SCHEMA}.contact_state values (?, ?, ?, ?, ?, ?)
+            f"""insert into {SCHEMA}.contact_state values (%s, %s, %s, %s, %s, %s)
                 on conflict (email) do update set payload_hash = excluded.payload_hash,
                     outcome = excluded.outcome, synced_at = coalesce(excluded.synced_at, contact_state.synced_at),
                     last_run_id = excluded.last_run_id, last_error = excluded.last_error""",
             [(o.email, o.payload_hash if o.result != "failed" else "", o.result,
               now if o.result == "synced" else None, run_id, o.reason if o.result != "synced" else None)
              for o in outcomes])
-        con.executemany(f"insert into {SCHEMA}.sync_log values (?, ?, ?, ?, ?, ?)",
+        con.executemany(f"insert into {SCHEMA}.sync_log values (%s, %s, %s, %s, %s, %s)",
                         [(run_id, o.email, o.operation, o.result, o.reason, now) for o in outcomes])
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterator
 
-import duckdb
-
 from ..config import ConfigError, Settings
 from ..mapping import load_mapping
 from ..progress import Progress
@@ -33,7 +31,8 @@ from .settings import (
     POLL_MAX_SECONDS,
     POLL_TIMEOUT_SECONDS,
 )
-from .state import Outcome, ensure_tables, load_state, record
+from ..warehouse import Connection, connect
+from .state import SCHEMA, Outcome, ensure_tables, load_state, record
 
 
 class ImportFailed(Exception):
@@ -64,7 +63,7 @@ class SyncSummary:
                 f"emails not sent, {self.skipped:,} unchanged; {self.imports} imports, {self.requests} requests")
 
 
-def _read_marts(con: duckdb.DuckDBPyConnection) -> tuple[list[dict], dict[str, list[str]]]:
+def _read_marts(con: Connection) -> tuple[list[dict], dict[str, list[str]]]:
     cursor = con.execute("select * from marts.contacts order by email")
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, r)) for r in cursor.fetchall()]
@@ -120,15 +119,13 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
     mapping = load_mapping(settings.mapping_path)
     summary = SyncSummary(run_id=datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
                           dry_run=dry_run)
-    if not settings.warehouse_path.exists():
-        raise ConfigError(f"no warehouse at {settings.warehouse_path}: run `calendly-elt extract` and `transform` first")
-    with duckdb.connect(str(settings.warehouse_path), read_only=dry_run) as con:
+    with connect(settings.warehouse, read_only=dry_run) as con:
+        if not con.has_table("marts", "contacts"):
+            raise ConfigError(f"{settings.warehouse.name} has no marts.contacts: run `calendly-elt transform` first")
         if not dry_run:
             ensure_tables(con)
         rows, event_types = _read_marts(con)
-        has_state = bool(con.execute("select count(*) from information_schema.tables where table_schema = "
-                                     "'brevo_sync' and table_name = 'contact_state'").fetchone()[0])
-        state = load_state(con) if has_state else {}
+        state = load_state(con) if con.has_table(SCHEMA, "contact_state") else {}
         contacts = build_contacts(rows, event_types, mapping)
         due: list[BrevoContact] = []
         invalid: list[Outcome] = []

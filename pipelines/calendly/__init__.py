@@ -40,6 +40,7 @@ from .helpers import (
 )
 from ..pacing import RateLimitPacer
 from .landed import LandedBatch
+from .phones import with_phone_numbers
 from .scope import LazyScope, Scope
 from .settings import (
     DEFAULT_API_URL,
@@ -50,6 +51,7 @@ from .settings import (
     EVENT_COLUMNS,
     EVENT_TYPE_COLUMNS,
     INVITEE_COLUMNS,
+    INVITEE_NESTED_HINTS,
     PAGE_SIZE,
     ROUTING_SUBMISSION_COLUMNS,
 )
@@ -109,6 +111,8 @@ def calendly_source(
     ]
     for resource in resources:
         resource.add_map(drop_nulls)
+        if resource.table_name == "invitees":
+            resource.add_map(with_phone_numbers)
     return resources
 
 
@@ -199,7 +203,8 @@ def scheduled_events(client: RESTClient, scope: LazyScope, window: _Window, prog
         del fingerprints[uuid]
 
 
-@dlt.transformer(name="invitees", primary_key="uri", write_disposition="merge", columns=INVITEE_COLUMNS)
+@dlt.transformer(name="invitees", primary_key="uri", write_disposition="merge", columns=INVITEE_COLUMNS,
+                 nested_hints=INVITEE_NESTED_HINTS)
 def invitees(events: list[dict], client: RESTClient, window: _Window, progress: Progress,
              slots: _Slots) -> Iterator[list[dict]]:
     state = dlt.current.source_state()
@@ -285,7 +290,7 @@ def landed_scheduled_events(client: RESTClient, landed: LandedBatch, progress: P
 
 
 @dlt.resource(name="landed_invitees", table_name="invitees", primary_key="uri", write_disposition="merge",
-              columns=INVITEE_COLUMNS)
+              columns=INVITEE_COLUMNS, nested_hints=INVITEE_NESTED_HINTS)
 def landed_invitees(client: RESTClient, landed: LandedBatch, progress: Progress) -> Iterator[list[dict]]:
     rows = list(landed.invitees.values())
     rows += _read_each(client, sorted(landed.invitees_to_read - set(landed.invitees)), progress)

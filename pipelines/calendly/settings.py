@@ -1,5 +1,7 @@
 """Constants of the Calendly source: endpoints, page size, defaults and column hints."""
 
+from dlt.extract.hints import make_nested_hints
+
 DEFAULT_API_URL = "https://api.calendly.com"
 PAGE_SIZE = 100  # Calendly's maximum `count`
 
@@ -42,6 +44,13 @@ INVITEE_COLUMNS = {
     "payment__successful": _col("bool"),
     "payment__amount": _col("double"),
     "updated_at": _newest_wins(),
+}
+
+# Added by the extract (phones.py), on the answers that are valid numbers only. dlt's `make_nested_hints`
+# fills in column names from the keys, as the root table's `columns` argument does.
+INVITEE_NESTED_HINTS = {
+    "questions_and_answers": make_nested_hints(
+        columns={name: _col("text") for name in ("phone_e164", "phone_country")}),
 }
 
 EVENT_COLUMNS = {

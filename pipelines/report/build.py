@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import aggregate, sections
+from ..warehouse import Warehouse
 from .marts import load_marts
 from .numbers import key_numbers, markdown_table
 from .page import document
@@ -26,14 +27,15 @@ class Report:
         return markdown_table(self.key_numbers)
 
 
-def build_report(warehouse_path: Path, out_dir: Path, *, generated_at: datetime | None = None) -> Report:
-    """Read marts.scheduling_* (read-only) and write `out_dir/scheduling_report.html`.
+def build_report(warehouse: Warehouse | Path, out_dir: Path, *, generated_at: datetime | None = None) -> Report:
+    """Read marts.scheduling_* (read-only) of `warehouse` (or of a DuckDB file) and write
+    `out_dir/scheduling_report.html`.
 
     Raises ReportError when the warehouse or a mart is missing (run `calendly-elt transform`)."""
     generated_at = generated_at or datetime.now(timezone.utc).replace(microsecond=0)
     if generated_at.tzinfo is None:
         generated_at = generated_at.replace(tzinfo=timezone.utc)
-    marts = load_marts(Path(warehouse_path))  # the connection is closed again when this returns
+    marts = load_marts(warehouse)  # the connection is closed again when this returns
     numbers = key_numbers(marts, generated_at)
     today = generated_at.astimezone(timezone.utc).date()
     series = aggregate.event_type_series(marts.event_types_weekly)

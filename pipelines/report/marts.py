@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
+from ..config import ConfigError
+from ..warehouse import Connection, Warehouse, WarehouseUnavailable, connect
 
 # mart → the columns the report uses (named, so a renamed column fails here with its name).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -41,25 +42,21 @@ class Marts:
         return not self.event_types_weekly
 
 
-def load_marts(warehouse_path: Path) -> Marts:
-    if not warehouse_path.is_file():
-        raise ReportError(f"no warehouse at {warehouse_path}: run `calendly-elt extract` and "
+def load_marts(warehouse: Warehouse | Path) -> Marts:
+    """`warehouse`: a Warehouse, or the path of a DuckDB file."""
+    if isinstance(warehouse, Path):
+        warehouse = Warehouse("duckdb", path=warehouse)
+    if warehouse.kind == "duckdb" and not warehouse.path.is_file():
+        raise ReportError(f"no warehouse at {warehouse.name}: run `calendly-elt extract` and "
                           "`calendly-elt transform` first")
     # Read-only: an analyst's session or another report may hold the file too (DESIGN.md).
     try:
-        connection = duckdb.connect(str(warehouse_path), read_only=True)
-    except duckdb.IOException as exc:  # a writer holds the file: DuckDB has one writer or many readers
-        raise ReportError(f"cannot open {warehouse_path} while another process writes it "
-                          f"({str(exc).splitlines()[0][:120]}): run the report after that run ends") from exc
-    with connection as con:
-        present = {name for (name,) in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'marts' and table_name like 'scheduling%'").fetchall()}
-        missing = sorted(set(COLUMNS) - present)
-        if missing:
-            raise ReportError(f"{warehouse_path} has no {', '.join('marts.' + m for m in missing)}: "
-                              "run `calendly-elt transform` first")
-        rows = {mart: _read(con, mart, columns) for mart, columns in COLUMNS.items()}
+        with connect(warehouse, read_only=True) as con:
+            rows = _read_all(con, warehouse)
+    except WarehouseUnavailable as exc:  # DuckDB: a writer holds the file
+        raise ReportError(f"{exc}: run the report after that run ends") from exc
+    except ConfigError as exc:  # PostgreSQL refused the URL
+        raise ReportError(str(exc)) from exc
     return Marts(
         event_types_weekly=rows["scheduling_event_types_weekly"],
         lead_times=rows["scheduling_lead_times"],
@@ -68,10 +65,23 @@ def load_marts(warehouse_path: Path) -> Marts:
     )
 
 
-def _read(con: duckdb.DuckDBPyConnection, mart: str, columns: tuple[str, ...]) -> list[Row]:
-    try:
-        cursor = con.execute(f"select {', '.join(columns)} from marts.{mart}")
-    except duckdb.BinderException as exc:
-        raise ReportError(f"marts.{mart} lacks a column the report needs ({str(exc).splitlines()[0]}): "
-                          "run `calendly-elt transform` first") from exc
+def _read_all(con: Connection, warehouse: Warehouse) -> dict[str, list[Row]]:
+    present = {name for (name,) in con.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = 'marts' and table_name like 'scheduling%'").fetchall()}
+    missing = sorted(set(COLUMNS) - present)
+    if missing:
+        raise ReportError(f"{warehouse.name} has no {', '.join('marts.' + m for m in missing)}: "
+                          "run `calendly-elt transform` first")
+    return {mart: _read(con, mart, columns) for mart, columns in COLUMNS.items()}
+
+
+def _read(con: Connection, mart: str, columns: tuple[str, ...]) -> list[Row]:
+    present = {name for (name,) in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'marts' and table_name = %s",
+        [mart]).fetchall()}
+    if absent := [c for c in columns if c not in present]:
+        raise ReportError(f"marts.{mart} lacks a column the report needs ({', '.join(absent)}): "
+                          "run `calendly-elt transform` first")
+    cursor = con.execute(f"select {', '.join(columns)} from marts.{mart}")
     return [dict(zip(columns, row)) for row in cursor.fetchall()]

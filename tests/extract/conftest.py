@@ -7,6 +7,7 @@ import pytest
 
 from pipelines.config import Settings
 from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from tests.warehouses import TestWarehouse
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -16,9 +17,10 @@ def warehouse(tmp_path: Path) -> Path:
     return tmp_path / "data" / "warehouse.duckdb"
 
 
-def settings_for(account: CalendlyAccount, sandbox: CalendlySandbox, warehouse: Path,
+def settings_for(account: CalendlyAccount, sandbox: CalendlySandbox, warehouse: Path | TestWarehouse,
                  role: str = "admin") -> Settings:
-    return Settings(calendly_token=account.tokens[role], calendly_api_url=sandbox.url, warehouse_path=warehouse)
+    fields = warehouse.fields if isinstance(warehouse, TestWarehouse) else {"warehouse_path": warehouse}
+    return Settings(calendly_token=account.tokens[role], calendly_api_url=sandbox.url, **fields)
 
 
 @pytest.fixture(scope="module")

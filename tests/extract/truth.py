@@ -1,11 +1,11 @@
-"""Compare the raw tables with the sandbox's ground truth, field by field."""
+"""Compare the raw tables with the sandbox's ground truth, field by field, on either warehouse."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
+from pipelines.warehouse import Connection, Warehouse, connect
 
 
 def _us(value: str | None) -> int | None:
@@ -55,26 +55,28 @@ def expected(truth: dict, table: str) -> dict[str, tuple]:
     return out
 
 
-def actual(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple]:
+def _stamp_us(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.timestamp() * 1_000_000)
+
+
+def actual(con: Connection, table: str) -> dict[str, tuple]:
     cols, stamps = FIELDS[table]
     existing = {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema='calendly_raw' and table_name=?",
+        "select column_name from information_schema.columns where table_schema='calendly_raw' and table_name=%s",
         [table]).fetchall()}
-    select = []
-    for c in cols:
-        if c not in existing:
-            select.append("null")
-        elif c in stamps:
-            select.append(f"epoch_us({c})")
-        elif c.startswith("invitees_counter"):
-            select.append(f"cast({c} as double)")
-        else:
-            select.append(c)
-    rows = con.execute(f"select uri, {', '.join(select)} from calendly_raw.{table}").fetchall()
-    return {r[0]: tuple(r[1:]) for r in rows}
+    select = [c if c in existing else "null" for c in cols]
+    out = {}
+    for uri, *values in con.execute(f"select uri, {', '.join(select)} from calendly_raw.{table}").fetchall():
+        out[uri] = tuple(_stamp_us(v) if c in stamps else float(v) if c.startswith("invitees_counter") and v is not None
+                         else v for c, v in zip(cols, values))
+    return out
 
 
-def question_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def question_counts(con: Connection) -> dict[str, int]:
     rows = con.execute("""
         select i.uri, count(q._dlt_id) from calendly_raw.invitees i
         left join calendly_raw.invitees__questions_and_answers q on q._dlt_parent_id = i._dlt_id
@@ -82,10 +84,12 @@ def question_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return dict(rows)
 
 
-def differences(warehouse: Path, truth: dict) -> list[str]:
-    """Every way the warehouse differs from the truth (empty = exact)."""
+def differences(warehouse: Path | Warehouse, truth: dict) -> list[str]:
+    """Every way the warehouse (a Warehouse, or a DuckDB file) differs from the truth (empty = exact)."""
+    if isinstance(warehouse, Path):
+        warehouse = Warehouse("duckdb", path=warehouse)
     problems: list[str] = []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         for table in FIELDS:
             want, got = expected(truth, table), actual(con, table)
             n_rows = con.execute(f"select count(*) from calendly_raw.{table}").fetchone()[0]

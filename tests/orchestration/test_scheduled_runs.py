@@ -8,8 +8,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+from tests.extract.truth import differences
 from tests.orchestration.deployment import SandboxDeployment, deployed
 from tests.sync.expected import brevo_differences
+from tests.warehouses import provide
 
 # An analyst's session: opens the snapshot read-only, then queries it until told to stop.
 ANALYST = r"""
@@ -148,3 +150,34 @@ def test_a_failing_dbt_test_stops_the_brevo_sync_and_keeps_the_last_snapshot(dep
     assert deployment.brevo.stats()["requests"] == 0
     assert deployment.snapshot.stat().st_mtime_ns == published
 
+
+
+@pytest.fixture(scope="module")
+def postgres_deployment(tmp_path_factory):
+    """The same deployment with WAREHOUSE_URL set: every resource must follow that one setting."""
+    with provide("postgres", tmp_path_factory.mktemp("postgres")) as warehouse:
+        class OnPostgres(Deployment):
+            def __init__(self, tmp_path, instance):
+                super().__init__(tmp_path, instance)
+                self.env["WAREHOUSE_URL"] = warehouse.url
+                self.postgres = warehouse
+
+        with deployed(OnPostgres, tmp_path_factory, "orchestration-postgres") as d:
+            yield d
+
+
+def test_a_scheduled_run_on_postgresql_materializes_the_whole_graph(postgres_deployment):
+    """(Incremental runs on PostgreSQL: tests/extract/test_backfill_and_incremental.py, sync: tests/sync.)"""
+    d = postgres_deployment
+    graph = d.defs.get_repository_def().asset_graph
+    result = d.scheduled_run()
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    assert _materialized(result) == {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert _failed_checks(result) == []
+    assert differences(d.postgres.warehouse, d.account.truth()) == []
+    assert brevo_differences(d.postgres.warehouse, d.brevo_account) == []
+    # Nothing went to a DuckDB file; the analysts' copy is the `analytics` schema, as fresh as the marts.
+    assert not d.warehouse.exists() and not d.snapshot.exists()
+    query = "select count(*) from {}.bookings where booking_status = 'cancelled'"
+    assert d.postgres.query(query.format("analytics")) == d.postgres.query(query.format("marts"))
+    assert d.report.exists() and d.report.read_text().count("<svg") >= 5

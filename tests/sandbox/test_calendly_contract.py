@@ -164,6 +164,24 @@ def test_organization_memberships(sandbox, account, admin, member, check):
     check(requests.get(url, params={"organization": org}), 401)
 
 
+def test_organization_invitations(sandbox, account, admin, member, check):
+    url = f"{sandbox.url}/organizations/{uuid(account.organization_uri)}/invitations"
+    rows = walk(check, admin, url, {"count": 2})
+    owner = account.users["owner"]
+    assert {i["user"] for i in rows} == {u["uri"] for u in account.users.values()} - {owner["uri"]}
+    assert {i["status"] for i in rows} == {"accepted"}
+    newest_first = check(admin.get(url, params={"sort": "created_at:desc", "count": 100}), 200)["collection"]
+    assert [i["uri"] for i in newest_first] == [i["uri"] for i in reversed(rows)]
+    one = rows[0]
+    assert [i["uri"] for i in check(admin.get(url, params={"email": one["email"].upper()}), 200)["collection"]] \
+        == [one["uri"]]
+    assert check(admin.get(url, params={"status": "pending"}), 200)["collection"] == []
+    check(admin.get(url, params={"status": "maybe"}), 400)
+    check(member.get(url), 403)
+    check(admin.get(f"{sandbox.url}/organizations/other/invitations"), 403)
+    check(requests.get(url), 401)
+
+
 # ---------------------------------------------------------------------------- event types
 def test_event_types(sandbox, account, admin, member, check):
     url, org = f"{sandbox.url}/event_types", account.organization_uri

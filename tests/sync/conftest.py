@@ -10,6 +10,7 @@ from pipelines.extract import run_extract
 from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
 from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
 from pipelines.transform import run_transform
+from tests.warehouses import TestWarehouse
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -17,14 +18,14 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 class Stack:
     """A Calendly sandbox, a Brevo sandbox and a warehouse: the whole job, stage by stage."""
 
-    def __init__(self, tmp_path, events=400, seed=61, **brevo_options):
+    def __init__(self, tmp_path, events=400, seed=61, warehouse: TestWarehouse | None = None, **brevo_options):
         self.calendly_account = CalendlyAccount.generate(seed=seed, events=events, now=NOW)
         self.brevo_account = BrevoAccount(api_key="xkeysib-test-0001")
         self.calendly = CalendlySandbox(self.calendly_account, rate_limit=0).start()
         self.brevo = BrevoSandbox(self.brevo_account, import_seconds=0.05, **brevo_options).start()
-        self.settings = Settings(self.calendly_account.tokens["admin"], self.calendly.url,
-                                 tmp_path / "warehouse.duckdb", brevo_api_key=self.brevo_account.api_key,
-                                 brevo_api_url=self.brevo.url)
+        where = warehouse.fields if warehouse else {"warehouse_path": tmp_path / "warehouse.duckdb"}
+        self.settings = Settings(self.calendly_account.tokens["admin"], self.calendly.url, **where,
+                                 brevo_api_key=self.brevo_account.api_key, brevo_api_url=self.brevo.url)
 
     def refresh(self):
         run_extract(self.settings)
@@ -41,5 +42,13 @@ class Stack:
 @pytest.fixture
 def stack(tmp_path):
     s = Stack(tmp_path)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def any_stack(tmp_path, any_warehouse):
+    """The stack on each warehouse in turn."""
+    s = Stack(tmp_path, warehouse=any_warehouse)
     yield s
     s.stop()

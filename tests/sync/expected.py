@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timezone
 from pathlib import Path
 
-import duckdb
+from pipelines.warehouse import Warehouse, connect
 
 ALL_INVITEES = "Calendly: All invitees"
 
 
-def expected_brevo(warehouse: Path) -> dict[str, dict]:
+def expected_brevo(warehouse: Path | Warehouse) -> dict[str, dict]:
     """email → {"attributes": {...}, "lists": set of list names}, for the default mapping."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    if isinstance(warehouse, Path):
+        warehouse = Warehouse("duckdb", path=warehouse)
+    with connect(warehouse, read_only=True) as con:
         rows = con.execute("""
             select email, first_name, last_name, company, job_title, phone_e164, latest_event_type_name,
-                   strftime(latest_start_time at time zone 'UTC', '%Y-%m-%d'), booking_status, last_booked_at
+                   latest_start_time, booking_status, last_booked_at
             from marts.contacts""").fetchall()
         types = con.execute("select distinct email, event_type_name from marts.bookings").fetchall()
+    # MEETING_DATE: the meeting's UTC date.
+    rows = [(*row[:7], row[7] and row[7].astimezone(timezone.utc).strftime("%Y-%m-%d"), *row[8:]) for row in rows]
     # One SMS per Brevo contact: a phone given by several people stays with the latest booker.
     holder: dict[str, tuple] = {}
     for row in rows:
@@ -33,7 +38,7 @@ def expected_brevo(warehouse: Path) -> dict[str, dict]:
     return out
 
 
-def brevo_differences(warehouse: Path, brevo_account) -> list[str]:
+def brevo_differences(warehouse: Path | Warehouse, brevo_account) -> list[str]:
     want = expected_brevo(warehouse)
     lists = {i: v["name"] for i, v in brevo_account.lists().items()}
     got = {email: {"attributes": c["attributes"], "lists": {lists[i] for i in c["listIds"]}}

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import duckdb
-
 from pipelines.brevo.sync import run_sync
+from pipelines.warehouse import connect
 from tests.sandbox.brevo_contract import validate_brevo_request
 
 from .expected import brevo_differences, expected_brevo
 
 
-def test_first_sync_pushes_every_contact_then_nothing_until_something_changes(stack):
+def test_first_sync_pushes_every_contact_then_nothing_until_something_changes(any_stack):
+    stack = any_stack
     stack.refresh()
     first = run_sync(stack.settings)
-    contacts = len(expected_brevo(stack.settings.warehouse_path))
+    contacts = len(expected_brevo(stack.settings.warehouse))
     assert first.synced == contacts and first.failed == 0
-    assert brevo_differences(stack.settings.warehouse_path, stack.brevo_account) == []
+    assert brevo_differences(stack.settings.warehouse, stack.brevo_account) == []
     # Attributes and lists were created before the first import: MEETING_DATE as a date.
     assert stack.brevo_account.attributes()["MEETING_DATE"]["type"] == "date"
 
@@ -24,17 +24,17 @@ def test_first_sync_pushes_every_contact_then_nothing_until_something_changes(st
     assert again.synced == 0 and again.skipped == contacts
     assert stack.brevo.stats()["imported_rows"] == 0
 
-    before = expected_brevo(stack.settings.warehouse_path)
+    before = expected_brevo(stack.settings.warehouse)
     stack.calendly_account.apply_random_changes(seed=4, cancels=20, reschedules=0, no_shows=10, new_bookings=30)
     stack.refresh()
-    after = expected_brevo(stack.settings.warehouse_path)
+    after = expected_brevo(stack.settings.warehouse)
     changed = {email for email in after if before.get(email) != after[email]}
     assert len(changed) >= 30  # the changes reach contacts
     stack.brevo.reset_stats()
     third = run_sync(stack.settings)
     assert third.synced == len(changed)
     assert third.creates == len(after.keys() - before.keys())
-    assert brevo_differences(stack.settings.warehouse_path, stack.brevo_account) == []
+    assert brevo_differences(stack.settings.warehouse, stack.brevo_account) == []
 
     # Every request the sync sent is one the Brevo API description accepts.
     for entry in stack.brevo.request_log:
@@ -45,21 +45,22 @@ def test_dry_run_counts_and_sends_nothing(stack, capsys):
     stack.refresh()
     stack.brevo.reset_stats()
     summary = run_sync(stack.settings, dry_run=True)
-    assert summary.creates == len(expected_brevo(stack.settings.warehouse_path)) and summary.updates == 0
+    assert summary.creates == len(expected_brevo(stack.settings.warehouse)) and summary.updates == 0
     assert stack.brevo.stats()["requests"] == 0
     assert stack.brevo_account.contacts() == {}
 
 
-def test_every_outcome_is_logged_with_its_reason(stack):
+def test_every_outcome_is_logged_with_its_reason(any_stack):
+    stack = any_stack
     stack.refresh()
-    with duckdb.connect(str(stack.settings.warehouse_path)) as con:  # an address Brevo would refuse
+    with connect(stack.settings.warehouse) as con:  # an address Brevo would refuse
         email = con.execute("select email from marts.contacts order by email limit 1").fetchone()[0]
-        con.execute("update marts.contacts set email = 'not-an-email' where email = ?", [email])
-        con.execute("update marts.bookings set email = 'not-an-email' where email = ?", [email])
+        con.execute("update marts.contacts set email = 'not-an-email' where email = %s", [email])
+        con.execute("update marts.bookings set email = 'not-an-email' where email = %s", [email])
     summary = run_sync(stack.settings)
     assert summary.invalid == 1
     assert "not-an-email" not in stack.brevo_account.contacts()
-    with duckdb.connect(str(stack.settings.warehouse_path), read_only=True) as con:
+    with connect(stack.settings.warehouse, read_only=True) as con:
         log = con.execute("select email, operation, result, reason from brevo_sync.sync_log").fetchall()
         state = con.execute("select count(*) from brevo_sync.contact_state where outcome = 'synced'").fetchone()[0]
     assert len(log) == summary.synced + summary.invalid

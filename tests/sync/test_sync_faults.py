@@ -23,7 +23,7 @@ def test_ten_percent_faults_and_ten_requests_per_second_end_exact(tmp_path):
         summary = run_sync(stack.settings)
         stats = stack.brevo.stats()
         assert summary.failed == 0
-        assert brevo_differences(stack.settings.warehouse_path, stack.brevo_account) == []
+        assert brevo_differences(stack.settings.warehouse, stack.brevo_account) == []
         assert stats["by_status"].get(429, 0) == 0
         assert sum(n for s, n in stats["by_status"].items() if int(s) >= 500) + stats["resets"] > 0
     finally:
@@ -45,7 +45,7 @@ def test_a_rejected_batch_stays_pending_and_the_next_run_sends_it(tmp_path):
         stack.brevo_account.contact_limit_per_import_bytes = 10_000_000
         second = run_sync(stack.settings)
         assert second.synced == first.failed and second.failed == 0
-        assert brevo_differences(stack.settings.warehouse_path, stack.brevo_account) == []
+        assert brevo_differences(stack.settings.warehouse, stack.brevo_account) == []
     finally:
         stack.stop()
 
@@ -69,7 +69,7 @@ def test_killed_sync_then_rerun_is_exact_and_state_agrees(tmp_path):
         summary = run_sync(stack.settings)
         assert summary.failed == 0
         assert 0 < partial < summary.synced + partial  # the kill left work to do, the rerun did it
-        assert brevo_differences(stack.settings.warehouse_path, stack.brevo_account) == []
+        assert brevo_differences(stack.settings.warehouse, stack.brevo_account) == []
         with duckdb.connect(str(stack.settings.warehouse_path), read_only=True) as con:
             synced = {r[0] for r in con.execute(
                 "select email from brevo_sync.contact_state where outcome = 'synced'").fetchall()}

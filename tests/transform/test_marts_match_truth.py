@@ -4,15 +4,14 @@ in marts.contacts, with the status the sandbox's ground truth implies (rules of 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.config import Settings
 from pipelines.extract import run_extract
 from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
 from pipelines.transform import TransformFailed, run_transform
+from tests.warehouses import KINDS, provide
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -42,12 +41,13 @@ def expected_statuses(truth: dict, as_of: datetime) -> tuple[dict[str, str], dic
     return by_invitee, {email: by_invitee[i["uri"]] for email, i in latest.items()}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
+@pytest.fixture(scope="module", params=KINDS)
+def built(request, tmp_path_factory):
+    """Both warehouses, one after the other: the same account, the same marts expected."""
     account = CalendlyAccount.generate(seed=51, events=800, now=NOW)
-    warehouse = tmp_path_factory.mktemp("marts") / "warehouse.duckdb"
-    with CalendlySandbox(account, rate_limit=0) as sandbox:
-        settings = Settings(account.tokens["admin"], sandbox.url, warehouse)
+    with provide(request.param, tmp_path_factory.mktemp("marts")) as warehouse, \
+            CalendlySandbox(account, rate_limit=0) as sandbox:
+        settings = Settings(account.tokens["admin"], sandbox.url, **warehouse.fields)
         run_extract(settings)
         as_of = datetime.now(timezone.utc).replace(microsecond=0)
         run_transform(settings, as_of=as_of.isoformat())
@@ -55,35 +55,32 @@ def built(tmp_path_factory):
         account.apply_random_changes(seed=6, cancels=20, reschedules=10, no_shows=10, new_bookings=30)
         run_extract(settings)
         run_transform(settings, as_of=as_of.isoformat())
-    return account, settings, as_of
+        yield account, warehouse, as_of
 
 
 def test_every_invitee_once_in_bookings_with_its_status(built):
-    account, settings, as_of = built
+    account, warehouse, as_of = built
     by_invitee, _ = expected_statuses(account.truth(), as_of)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        rows = con.execute("select invitee_uri, booking_status from marts.bookings").fetchall()
+    rows = warehouse.query("select invitee_uri, booking_status from marts.bookings")
     assert len(rows) == len(by_invitee)
     assert dict(rows) == by_invitee
 
 
 def test_every_email_once_in_contacts_with_the_latest_bookings_status(built):
-    account, settings, as_of = built
+    account, warehouse, as_of = built
     _, by_email = expected_statuses(account.truth(), as_of)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        rows = con.execute("select email, booking_status from marts.contacts").fetchall()
-        rescheduled = con.execute(
-            "select count(*) from marts.contacts c join marts.bookings b on b.invitee_uri = c.latest_invitee_uri "
-            "where b.rescheduled_from is not null").fetchone()[0]
+    rows = warehouse.query("select email, booking_status from marts.contacts")
+    rescheduled = warehouse.query(
+        "select count(*) from marts.contacts c join marts.bookings b on b.invitee_uri = c.latest_invitee_uri "
+        "where b.rescheduled_from is not null")[0][0]
     assert len(rows) == len(by_email)
     assert dict(rows) == by_email
     assert rescheduled > 0  # some contacts' latest booking replaced a rescheduled one
 
 
 def test_phones_in_e164_from_the_time_zone_country(built):
-    _, settings, _ = built
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        rows = con.execute("select phone, timezone, phone_e164 from marts.bookings where phone is not null").fetchall()
+    _, warehouse, _ = built
+    rows = warehouse.query("select phone, timezone, phone_e164 from marts.bookings where phone is not null")
     assert rows
     for phone, tz, e164 in rows:
         if e164 is not None:
@@ -95,11 +92,11 @@ def test_phones_in_e164_from_the_time_zone_country(built):
 
 
 def test_a_failing_test_fails_the_transform_and_is_named(built, tmp_path):
-    _, settings, as_of = built
-    broken = tmp_path / "broken.duckdb"
-    broken.write_bytes(Path(settings.warehouse_path).read_bytes())
-    with duckdb.connect(str(broken)) as con:  # the same invitee twice
-        con.execute("insert into calendly_raw.invitees select * replace (_dlt_id || 'x' as _dlt_id) "
-                    "from calendly_raw.invitees limit 1")
-    with pytest.raises(TransformFailed, match="unique_stg_calendly__invitees_invitee_uri"):
-        run_transform(Settings(None, "", broken), as_of=as_of.isoformat())
+    _, warehouse, as_of = built
+    with provide(warehouse.kind, tmp_path / "broken", template=warehouse) as broken:
+        with broken.connect() as con:  # the same invitee twice
+            con.execute("create temporary table twice as select * from calendly_raw.invitees limit 1")
+            con.execute("update twice set _dlt_id = _dlt_id || 'x'")
+            con.execute("insert into calendly_raw.invitees select * from twice")
+        with pytest.raises(TransformFailed, match="unique_stg_calendly__invitees_invitee_uri"):
+            run_transform(Settings(None, "", **broken.fields), as_of=as_of.isoformat())

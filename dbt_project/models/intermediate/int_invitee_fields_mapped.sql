@@ -1,5 +1,7 @@
 -- Company, job title and phone of each invitee, from the answers whose question text the field
 -- mapping names (case-insensitive; several texts may feed one field; the first answered wins).
+-- The phone comes with its E.164 form and region (NULL when not a valid number; see the extract's
+-- pipelines/calendly/phones.py: a number without a country code is read in the time zone's country).
 {%- set mapping = var('field_mapping') %}
 
 with
@@ -17,6 +19,8 @@ mapped as (
             {%- endfor %}
         end as field,
         nullif(trim(answer), '') as answer,
+        phone_e164,
+        phone_country,
         position
     from answers
 ),
@@ -33,8 +37,10 @@ pivoted as (
     select
         invitee_row_id,
         {%- for field in mapping %}
-        max(case when field = '{{ field }}' then answer end) as {{ field }}{% if not loop.last %},{% endif %}
+        max(case when field = '{{ field }}' then answer end) as {{ field }},
         {%- endfor %}
+        max(case when field = 'phone' then phone_e164 end) as phone_e164,
+        max(case when field = 'phone' then phone_country end) as phone_country
     from ranked
     where answer_rank = 1
     group by invitee_row_id

@@ -29,10 +29,6 @@ routing as (
     select * from {{ ref('int_routing_answers_aggregated') }}
 ),
 
-phones as (
-    select * from {{ ref('int_invitee_phones_normalized') }}
-),
-
 names as (
     -- Calendly gives only `name` for some booking forms: split it then.
     select
@@ -66,8 +62,8 @@ final as (
         fields.company,
         fields.job_title,
         fields.phone,
-        phones.phone_e164,
-        phones.phone_country,
+        fields.phone_e164,
+        fields.phone_country,
         invitees.timezone,
 
         -- the meeting
@@ -85,7 +81,8 @@ final as (
         statuses.booking_status,
         invitees.invitee_status,
         invitees.created_at as booked_at,
-        {{ dbt.datediff('invitees.created_at', 'events.start_time', 'minute') }} / 60.0 as lead_time_hours,
+        cast({{ dbt.datediff('invitees.created_at', 'events.start_time', 'minute') }} as {{ type_double() }}) / 60
+            as lead_time_hours,
         case when invitees.invitee_status = 'canceled'
             then coalesce(invitees.canceled_at, invitees.updated_at) end as canceled_at,
         invitees.canceler_type,
@@ -111,7 +108,6 @@ final as (
     left join event_types on events.event_type_uri = event_types.event_type_uri
     left join statuses on invitees.invitee_uri = statuses.invitee_uri
     left join fields on invitees.invitee_row_id = fields.invitee_row_id
-    left join phones on invitees.invitee_row_id = phones.invitee_row_id
     left join hosts on invitees.event_uri = hosts.event_uri
     left join routing on invitees.routing_form_submission_uri = routing.routing_form_submission_uri
 )

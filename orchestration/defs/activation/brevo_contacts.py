@@ -38,7 +38,7 @@ def brevo_contacts(context: dg.AssetExecutionContext, calendly_elt: CalendlyEltC
     try:
         summary = run_sync(settings, LoggedProgress("sync", context.log))
     except Exception as exc:
-        reason = describe(exc, settings.brevo_api_url or BREVO.default_url, [settings.brevo_api_key], BREVO)
+        reason = describe(exc, settings.brevo_api_url or BREVO.default_url, settings.secrets, BREVO)
         raise dg.Failure(description=reason,
                          allow_retries=worth_retrying(exc)) from None
     context.log.info(summary.line())

@@ -23,7 +23,7 @@ def build_scheduling_report() -> dg.AssetsDefinition:
     )
     def scheduling_report(context: dg.AssetExecutionContext, calendly_elt: CalendlyEltConfig) -> dg.MaterializeResult:
         settings = calendly_elt.settings()
-        report = build_report(settings.warehouse_path, settings.reports_dir)
+        report = build_report(settings.warehouse, settings.reports_dir)
         context.log.info(f"report: {report.path}")
         return dg.MaterializeResult(metadata={
             "path": dg.MetadataValue.path(str(report.path)),

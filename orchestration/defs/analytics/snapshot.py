@@ -7,7 +7,7 @@ from orchestration.keys import ANALYTICS_SNAPSHOT
 from orchestration.resources import CalendlyEltConfig
 from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY
 from orchestration.transform_project import model_keys
-from pipelines.snapshot import publish_snapshot
+from pipelines.snapshot import publish
 
 
 def build_snapshot() -> dg.AssetsDefinition:
@@ -15,18 +15,19 @@ def build_snapshot() -> dg.AssetsDefinition:
         key=ANALYTICS_SNAPSHOT,
         deps=model_keys("staging") + model_keys("marts"),  # it copies both
         group_name="analytics",
-        kinds={"duckdb"},
-        description="`analytics.duckdb` beside the warehouse: every schema copied, then renamed into place, "
-                    "so analysts never hold a lock a run needs.",
+        kinds={"duckdb", "postgres"},
+        description="What analysts query. DuckDB: `analytics.duckdb` beside the warehouse, every schema copied, "
+                    "then renamed into place, so analysts never hold a lock a run needs. PostgreSQL: the schema "
+                    "`analytics`, the staging and mart relations copied and swapped in one transaction.",
         pool=WAREHOUSE_POOL,
         retry_policy=WAREHOUSE_RETRY,
     )
     def analytics_snapshot(context: dg.AssetExecutionContext, calendly_elt: CalendlyEltConfig) -> dg.MaterializeResult:
         settings = calendly_elt.settings()
-        snapshot = publish_snapshot(settings.warehouse_path, settings.analytics_path)
+        snapshot = publish(settings)
         context.log.info(snapshot.line())
         return dg.MaterializeResult(metadata={
-            "path": dg.MetadataValue.path(str(snapshot.path)),
+            "where": snapshot.where,
             "tables": snapshot.tables,
             "dagster/row_count": snapshot.rows,
             "megabytes": round(snapshot.bytes / 1e6, 1),

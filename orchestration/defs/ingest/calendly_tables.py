@@ -38,7 +38,7 @@ class CalendlyTranslator(DagsterDltTranslator):
             key=calendly_table_key(resource.table_name),
             deps=[calendly_table_key(parent.name)] if parent is not None else [],
             group_name="calendly",
-            kinds={"dlt", "duckdb"},
+            kinds={"dlt", "calendly"},
         )
 
 
@@ -134,11 +134,11 @@ def build_calendly_tables() -> dg.AssetsDefinition:
             token = settings.require_calendly_token()
         except ConfigError as err:
             raise dg.Failure(description=str(err), allow_retries=False) from None
-        warehouse = str(settings.warehouse_path)
+        warehouse = settings.warehouse.name
         previous = {spec.key: _previous_row_count(context, spec.key, warehouse) for spec in specs}
         progress = LoggedProgress("extract", context.log)
         try:
-            pipeline = calendly_pipeline(settings.warehouse_path)
+            pipeline = calendly_pipeline(settings)
             finish_interrupted_load(pipeline, progress)
             store = landing_store(settings)
             landed = read_landed(pipeline, store)
@@ -151,7 +151,7 @@ def build_calendly_tables() -> dg.AssetsDefinition:
             counts = _row_counts(pipeline, [result.asset_key.path[-1] for result in results])
             settle_landed(store, landed, progress)
         except Exception as exc:  # one line, token masked: dlt's messages can quote request details
-            raise dg.Failure(description=describe(exc, settings.calendly_api_url, [token], CALENDLY),
+            raise dg.Failure(description=describe(exc, settings.calendly_api_url, [token, *settings.secrets], CALENDLY),
                              allow_retries=worth_retrying(exc)) from None
         context.log.info(progress.line())
         if landed:

@@ -50,12 +50,13 @@ def build_dbt_models() -> dg.AssetsDefinition:
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                    calendly_elt: CalendlyEltConfig) -> Iterator:
         settings = calendly_elt.settings()
-        if not settings.warehouse_path.exists():
-            raise dg.Failure(description=f"no warehouse at {settings.warehouse_path}: materialize calendly/* first",
+        warehouse = settings.warehouse
+        if warehouse.kind == "duckdb" and not warehouse.path.exists():
+            raise dg.Failure(description=f"no warehouse at {warehouse.name}: materialize calendly/* first",
                              allow_retries=False)
-        # dbt runs in a subprocess whose profile reads the warehouse from WAREHOUSE_PATH
+        # dbt runs in a subprocess whose profile reads the warehouse from the environment
         # (dbt_project/profiles.yml); dagster-dbt hands it this process's environment.
-        os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
+        os.environ.update(warehouse.dbt_env())
         variables = {"field_mapping": load_mapping(settings.mapping_path).question_fields()}
         # One target folder, not dagster-dbt's one per run, which would pile up a copy per hourly run.
         target = dbt_project().project_dir / "target" / "dagster"

@@ -112,6 +112,7 @@ class Api:
         (r"^/scheduled_events/([^/]+)/invitees/([^/]+)$", "invitee"),
         (r"^/organization_memberships$", "organization_memberships"),
         (r"^/organization_memberships/([^/]+)$", "organization_membership"),
+        (r"^/organizations/([^/]+)/invitations$", "organization_invitations"),
         (r"^/routing_forms$", "routing_forms"),
         (r"^/routing_forms/([^/]+)$", "routing_form"),
         (r"^/routing_form_submissions$", "routing_form_submissions"),
@@ -306,6 +307,28 @@ class Api:
         if m is None:
             raise not_found()
         return {"resource": m}
+
+    def get_organization_invitations(self, req, uuid):
+        """Every member but the owner joined through an invitation they accepted (the sandbox keeps
+        no pending or declined ones): one per membership, from the membership's own dates."""
+        self._count(req), self._cursor(req)
+        if f"{self.base}/organizations/{uuid}" != self.a.organization_uri or not req.admin:
+            raise denied(NO_ACCESS)  # the only message the spec allows on this 403
+        desc = self._desc(req, "created_at")
+        email = self._email(req, "email")
+        status = self._enum(req, "status", ("pending", "accepted", "declined"))
+        org = self.a.organization_uri
+
+        def invitation(key):
+            m = self.a.membership(key[1])
+            return {"uri": f"{org}/invitations/{key[1]}", "organization": org, "email": m["user"]["email"],
+                    "status": "accepted", "created_at": m["created_at"], "updated_at": m["created_at"],
+                    "last_sent_at": m["created_at"], "user": m["user"]["uri"]}
+
+        def pred(i):
+            owner = self.a.membership(_uuid_of(i["uri"]))["role"] == "owner"
+            return not owner and status in (None, "accepted") and (email is None or i["email"].lower() == email.lower())
+        return self._page(req, self.a.membership_keys(), invitation, desc=desc, pred=pred)
 
     # ------------------------------------------------------------------ event types
     def get_event_types(self, req):

@@ -9,7 +9,7 @@ bookings as (
 bucketed as (
     select
         {{ iso_weekday("start_time_local") }} as weekday_number,
-        extract(hour from start_time_local) as hour_of_day,
+        cast(extract(hour from start_time_local) as integer) as hour_of_day,  -- numeric on PostgreSQL
         booking_status,
         lead_time_hours
     from bookings

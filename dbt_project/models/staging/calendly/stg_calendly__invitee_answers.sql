@@ -1,4 +1,5 @@
--- One row per answered question of an invitee (dlt's child table of `invitees.questions_and_answers`).
+-- One row per answered question of an invitee (dlt's child table of `invitees.questions_and_answers`);
+-- an answer that is a valid phone number carries its E.164 form, added by the extract.
 with
 
 source as (
@@ -14,6 +15,8 @@ renamed as (
         question,
         lower(trim(question)) as question_key,
         answer,
+        phone_e164,
+        phone_country,
 
         -- numerics
         position

@@ -1,0 +1,100 @@
+"""One small connection type for both warehouses: the stages' own SQL (sync state, report, snapshot).
+
+Written with `%s` parameters (psycopg2's style, and dlt's); on DuckDB they become `?`. Statements run
+in autocommit, as DuckDB's do, and `transaction()` groups them: the same semantics on both.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional, Sequence
+
+from ..config import ConfigError
+from .location import Warehouse
+
+
+class WarehouseUnavailable(Exception):
+    """The warehouse cannot be opened now (held by another process, or unreachable); worth a retry."""
+
+
+class Connection:
+    def __init__(self, raw: Any, kind: str) -> None:
+        self.raw = raw
+        self.kind = kind
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("%s", "?") if self.kind == "duckdb" else sql
+
+    def execute(self, sql: str, params: Optional[Sequence] = None) -> Any:
+        """A cursor with fetchone/fetchall/description."""
+        if self.kind == "duckdb":
+            return self.raw.execute(self._sql(sql), params or [])
+        cursor = self.raw.cursor()
+        cursor.execute(sql, params or None)  # None: a literal % in the SQL stays as it is
+        return cursor
+
+    def executemany(self, sql: str, rows: Sequence[Sequence]) -> None:
+        if self.kind == "duckdb":
+            self.raw.executemany(self._sql(sql), rows)
+        else:
+            from psycopg2.extras import execute_batch  # one round trip per page, not per row
+
+            with self.raw.cursor() as cursor:
+                execute_batch(cursor, sql, rows, page_size=1000)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.execute("begin")
+        try:
+            yield
+        except BaseException:
+            self.execute("rollback")
+            raise
+        self.execute("commit")
+
+    def has_table(self, schema: str, table: str) -> bool:
+        return bool(self.execute("select count(*) from information_schema.tables "
+                                 "where table_schema = %s and table_name = %s", [schema, table]).fetchone()[0])
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+@contextmanager
+def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connection]:
+    connection = _open(warehouse, read_only)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _open(warehouse: Warehouse, read_only: bool) -> Connection:
+    if warehouse.kind == "duckdb":
+        import duckdb
+
+        if not warehouse.path.exists():
+            raise ConfigError(f"no warehouse at {warehouse.name}: run `calendly-elt extract` first")
+        try:
+            return Connection(duckdb.connect(str(warehouse.path), read_only=read_only), "duckdb")
+        except duckdb.IOException as exc:  # DuckDB: one writing process, or many readers
+            raise WarehouseUnavailable(f"cannot open {warehouse.name} while another process writes it "
+                                       f"({str(exc).splitlines()[0][:160]})") from None
+    import psycopg2
+
+    try:
+        raw = psycopg2.connect(warehouse.url, connect_timeout=15, application_name="calendly-elt")
+    except psycopg2.OperationalError as exc:
+        # libpq's messages name the host and user, never the password; masked anyway.
+        reason = _first_line(exc).replace(warehouse.password or "\0", "***")
+        if "authentication failed" in reason or "does not exist" in reason:
+            raise ConfigError(f"PostgreSQL refused WAREHOUSE_URL {warehouse.name}: {reason}") from None
+        raise WarehouseUnavailable(f"cannot reach PostgreSQL at {warehouse.name}: {reason}") from None
+    raw.autocommit = True
+    if read_only:
+        raw.set_session(readonly=True, autocommit=True)
+    return Connection(raw, "postgres")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

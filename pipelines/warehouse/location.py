@@ -1,0 +1,93 @@
+"""Which warehouse a run writes to, and what each tool needs to reach it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import dlt
+from dlt.common.destination import Destination
+
+from ..config import ConfigError
+
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+# The profile's outputs (dbt_project/profiles.yml); the selected one comes from this variable.
+DBT_TARGET_VAR = "CALENDLY_ELT_DBT_TARGET"
+# dbt scrubs the values of DBT_ENV_SECRET_* variables from its logs and artifacts.
+DBT_PASSWORD_VAR = "DBT_ENV_SECRET_CALENDLY_ELT_PG_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    kind: str  # duckdb | postgres
+    path: Optional[Path] = None  # the DuckDB file
+    url: Optional[str] = None  # the PostgreSQL URL, password included: never print it, use `name`
+
+    @classmethod
+    def from_setting(cls, url: Optional[str], path: Path) -> "Warehouse":
+        """`url` is WAREHOUSE_URL (None: the DuckDB file at `path`)."""
+        if not url:
+            return cls("duckdb", path=path)
+        scheme = url.split(":", 1)[0].lower()
+        if scheme in _POSTGRES_SCHEMES:
+            parts = urlsplit(url)
+            if not parts.hostname or not parts.path.strip("/"):
+                raise ConfigError(f"WAREHOUSE_URL {_redact(url)} needs a host and a database: "
+                                  "postgresql://user:password@host:5432/database")
+            return cls("postgres", url=url)
+        if scheme == "duckdb":  # duckdb:///absolute/path.duckdb, the same as WAREHOUSE_PATH
+            return cls("duckdb", path=Path(unquote(urlsplit(url).path)).expanduser().resolve())
+        raise ConfigError(f"WAREHOUSE_URL must start with postgresql:// (got {scheme}://…); leave it unset "
+                          "for the DuckDB file WAREHOUSE_PATH")
+
+    @property
+    def name(self) -> str:
+        """For messages and logs: the file, or the URL without its password."""
+        return str(self.path) if self.kind == "duckdb" else _redact(self.url or "")
+
+    @property
+    def password(self) -> Optional[str]:
+        if not self.url:
+            return None
+        return unquote(urlsplit(self.url).password or "") or None
+
+    def destination(self) -> Destination:
+        if self.kind == "duckdb":
+            return dlt.destinations.duckdb(str(self.path))
+        return dlt.destinations.postgres(credentials=self.url)
+
+    def working_dir_name(self) -> str:
+        """dlt's folder of pending packages for this warehouse: one per warehouse, so two warehouses
+        used from one data folder never finish each other's loads."""
+        if self.kind == "duckdb":
+            return self.path.stem
+        parts = urlsplit(self.url)
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", f"postgres-{parts.hostname}-{parts.port or 5432}-{parts.path.strip('/')}")
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables dbt_project/profiles.yml reads for this warehouse."""
+        if self.kind == "duckdb":
+            return {DBT_TARGET_VAR: "duckdb", "WAREHOUSE_PATH": str(self.path)}
+        parts = urlsplit(self.url)
+        options = dict(parse_qsl(parts.query))
+        return {
+            DBT_TARGET_VAR: "postgres",
+            "CALENDLY_ELT_PG_HOST": parts.hostname,
+            "CALENDLY_ELT_PG_PORT": str(parts.port or 5432),
+            "CALENDLY_ELT_PG_USER": unquote(parts.username or ""),
+            DBT_PASSWORD_VAR: self.password or "",
+            "CALENDLY_ELT_PG_DATABASE": unquote(parts.path.strip("/")),
+            "CALENDLY_ELT_PG_SSLMODE": options.get("sslmode", "prefer"),
+        }
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
