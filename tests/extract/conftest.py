@@ -23,6 +23,7 @@ def settings_for(account: CalendlyAccount, sandbox: CalendlySandbox, warehouse: 
     return Settings(calendly_token=account.tokens[role], calendly_api_url=sandbox.url, **fields)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def account_3000() -> CalendlyAccount:
+    """A fresh account each time: a test changes it (and runs once per warehouse)."""
     return CalendlyAccount.generate(seed=11, events=3000, now=NOW)
