@@ -5,7 +5,9 @@
 with_postgres.sh starts a throwaway PostgreSQL on loopback (CALENDLY_ELT_TEST_POSTGRES_URL); the
 bench creates a database in it. For each warehouse, against the same sandbox account: a backfill
 extract, `dbt build`, a first Brevo sync, the snapshot, then the account changes and an incremental
-extract, transform and sync. Prints seconds per stage and the PostgreSQL / DuckDB ratio.
+extract, transform and sync. Prints seconds per stage and the PostgreSQL / DuckDB ratio. Each
+warehouse runs twice, alternating, and the faster run of each stage counts: the first run in the
+process also pays for imports (dbt, the sync), which would otherwise be charged to whichever goes first.
 """
 
 from __future__ import annotations
@@ -77,9 +79,13 @@ def main() -> None:
     server = os.environ.get("CALENDLY_ELT_TEST_POSTGRES_URL")
     if not server:
         sys.exit("no PostgreSQL: run as `tests/with_postgres.sh .venv/bin/python bench/warehouse_bench.py`")
+    runs: dict[str, list[dict[str, float]]] = {"duckdb": [], "postgres": []}
     with tempfile.TemporaryDirectory() as tmp:
-        duck = measure(args.events, Path(tmp) / "duckdb", None)
-        pg = measure(args.events, Path(tmp) / "postgres", _database(server, "calendly_elt_bench"))
+        for attempt in range(2):
+            runs["duckdb"].append(measure(args.events, Path(tmp) / f"duckdb{attempt}", None))
+            runs["postgres"].append(measure(args.events, Path(tmp) / f"postgres{attempt}",
+                                            _database(server, f"calendly_elt_bench{attempt}")))
+    duck, pg = ({stage: min(run[stage] for run in runs[kind]) for stage in STAGES} for kind in ("duckdb", "postgres"))
     print(f"# warehouse benchmark – {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, Python "
           f"{platform.python_version()}, {os.cpu_count()} cores, {args.events:,} events\n")
     print("| stage | DuckDB s | PostgreSQL s | PostgreSQL / DuckDB |")

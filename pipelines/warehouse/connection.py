@@ -6,11 +6,17 @@ in autocommit, as DuckDB's do, and `transaction()` groups them: the same semanti
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional, Sequence
 
 from ..config import ConfigError
 from .location import Warehouse
+
+
+# `values (%s, …, %s)`: on DuckDB, executemany repeats it, 500 rows to a statement.
+_VALUES = re.compile(r"values\s*(\((?:\s*%s\s*,)*\s*%s\s*\))", re.IGNORECASE)
+_ROWS_PER_STATEMENT = 500
 
 
 class WarehouseUnavailable(Exception):
@@ -34,7 +40,17 @@ class Connection:
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Sequence]) -> None:
-        if self.kind == "duckdb":
+        """On DuckDB an insert's rows go 500 to a statement: its executemany runs one statement per
+        row, about 2 ms each (measured: 2,600 upserts 4.7 s, in 500-row statements 0.9 s). Like one
+        PostgreSQL statement, one statement may not upsert the same key twice."""
+        values = _VALUES.search(sql) if self.kind == "duckdb" else None
+        if values is not None:
+            group = values.group(1)
+            for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+                chunk = rows[start:start + _ROWS_PER_STATEMENT]
+                statement = sql[:values.start(1)] + ", ".join([group] * len(chunk)) + sql[values.end(1):]
+                self.raw.execute(self._sql(statement), [value for row in chunk for value in row])
+        elif self.kind == "duckdb":
             self.raw.executemany(self._sql(sql), rows)
         else:
             from psycopg2.extras import execute_batch  # one round trip per page, not per row
