@@ -181,7 +181,7 @@ class SingerPeer:
         if target_rc:
             error = (error + "; " if error else "") + f"target exit {target_rc}: {_last_error(target_log)}"
         log = tap_log.read_text(errors="replace")
-        dropped = {m.group(2): m.group(1).replace("'", "") for m in DROPPED.finditer(log)}
+        dropped = {m.group(2): m.group(1).replace("'", "").rstrip(",") for m in DROPPED.finditer(log)}  # ("a",) -> a
         return PeerRun(seconds=seconds, records=tally.records, emitted=tally.emitted, repeated=tally.repeated,
                        tap_rc=tap_rc, target_rc=target_rc, error=error,
                        state=json.loads(last_state) if last_state else state, dropped_fields=dropped)
