@@ -34,6 +34,7 @@ def _start_sandboxes(env: dict, folder: Path, events: int, seed: int) -> list:
     # No rate limit: a first backfill at Calendly's 500 requests/min would keep the UI busy for minutes.
     calendly = CalendlySandbox(account, host="127.0.0.1", port=0, rate_limit=0).start()
     brevo = BrevoSandbox(brevo_account, host="127.0.0.1", port=0).start()
+    env.pop("WAREHOUSE_URL", None)  # sandbox rows go to a DuckDB file of their own, never a real warehouse
     env.update(CALENDLY_API_URL=calendly.url, CALENDLY_ACCESS_TOKEN=account.tokens["admin"],
                BREVO_API_URL=brevo.url, BREVO_API_KEY=brevo_account.api_key,
                WAREHOUSE_PATH=str(folder / "warehouse.duckdb"), DAGSTER_HOME=str(folder / "dagster"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
@@ -30,7 +30,7 @@ class Settings:
     brevo_api_url: str | None = None  # None: https://api.brevo.com/v3
     # WAREHOUSE_URL: a PostgreSQL warehouse (postgresql://…). The folder of `warehouse_path` still
     # holds the local files (dlt's working folder, webhook landing, reports).
-    warehouse_url: str | None = None
+    warehouse_url: str | None = field(default=None, repr=False)  # holds the password
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -60,9 +60,9 @@ class Settings:
         """What no message may show (errors.describe masks these)."""
         from urllib.parse import unquote, urlsplit
 
-        try:
+        try:  # not through `warehouse`, which raises on a URL it refuses: this runs in error handlers
             password = urlsplit(self.warehouse_url or "").password
-        except ValueError:  # a malformed URL: Warehouse.from_setting says so
+        except ValueError:
             password = None
         found = [self.calendly_token, self.brevo_api_key, password and unquote(password), password,
                  os.environ.get("CALENDLY_WEBHOOK_SIGNING_KEY"), os.environ.get("CALENDLY_CLIENT_SECRET")]

@@ -12,6 +12,7 @@ import dlt
 
 from .calendly import LANDED_RESOURCES, calendly_source
 from .calendly.landed import LandedBatch, rows_from_deliveries
+from . import phones_backfill
 from .config import Settings
 from .progress import Progress
 from .webhooks.landing import LandingStore, landing_path
@@ -135,6 +136,7 @@ def run_extract(settings: Settings, progress: Progress | None = None, *, webhook
     token = settings.require_calendly_token()
     pipeline = calendly_pipeline(settings)
     resumed = finish_interrupted_load(pipeline, progress)
+    upgrade_phones = phones_backfill.pending(settings)
     store = landing_store(settings)
     landed = read_landed(pipeline, store)
     rows: dict[str, int] = {}
@@ -146,6 +148,8 @@ def run_extract(settings: Settings, progress: Progress | None = None, *, webhook
         pipeline.run(source, loader_file_format="parquet")
         rows = dict(pipeline.last_trace.last_normalize_info.row_counts)
     settle_landed(store, landed, progress)
+    if upgrade_phones:
+        progress.say(f"extract: E.164 phones added to {phones_backfill.fill(settings):,} answers loaded before this version")
     return ExtractSummary(
         seconds=time.monotonic() - started,
         counts=dict(progress.counts),

@@ -16,11 +16,12 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
 
 import duckdb
 
-from .warehouse import Warehouse, connect
+from .warehouse import Warehouse, WarehouseUnavailable, connect
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -35,6 +36,7 @@ _SKIPPED_SCHEMAS = ("information_schema", "pg_catalog", "calendly_raw_staging", 
 
 
 POSTGRES_SCHEMA = "analytics"
+LOCK_TIMEOUT = "60s"
 _POSTGRES_SOURCES = ("staging", "marts")  # dbt's schemas: names are unique across them
 
 
@@ -119,7 +121,9 @@ def publish_postgres_snapshot(warehouse: Warehouse) -> Snapshot:
     schema, building = POSTGRES_SCHEMA, POSTGRES_SCHEMA + "_next"
     tables = rows = 0
     with connect(warehouse) as con:
-        with con.transaction():
+        with con.transaction(), _lock_wait_bounded(warehouse):
+            # An analyst's open transaction on `analytics` holds the drop (and every reader behind it).
+            con.execute(f"set local lock_timeout = '{LOCK_TIMEOUT}'")
             relations = con.execute(
                 "select table_schema, table_name from information_schema.tables "
                 "where table_schema in (%s, %s) order by table_name", list(_POSTGRES_SOURCES)).fetchall()
@@ -137,6 +141,18 @@ def publish_postgres_snapshot(warehouse: Warehouse) -> Snapshot:
             con.execute(f"alter schema {_quote(building)} rename to {_quote(schema)}")
     return Snapshot(where=f"{warehouse.name} schema {schema}", tables=tables, rows=rows, bytes=0,
                     seconds=time.monotonic() - started)
+
+
+@contextmanager
+def _lock_wait_bounded(warehouse: Warehouse) -> Iterator[None]:
+    """A swap that waited LOCK_TIMEOUT for readers gives up, untouched, and may be retried."""
+    import psycopg2.errors
+
+    try:
+        yield
+    except psycopg2.errors.LockNotAvailable:
+        raise WarehouseUnavailable(f"the snapshot in {warehouse.name} stayed locked by a reader for "
+                                   f"{LOCK_TIMEOUT}; the previous one is still published") from None
 
 
 def _sql_string(path: Path) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 
 from .config import PROJECT_ROOT, Settings
 from .mapping import load_mapping
 from .progress import Progress
+from .warehouse import dbt_environment
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 _FAILED = {"error", "fail", "runtime error"}
@@ -65,8 +65,6 @@ def run_transform(settings: Settings, progress: Progress | None = None, as_of: s
     warehouse = settings.warehouse
     if warehouse.kind == "duckdb" and not warehouse.path.exists():
         raise TransformFailed(f"no warehouse at {warehouse.name}: run `calendly-elt extract` first")
-    # The dbt profile reads the warehouse from the environment (dbt_project/profiles.yml).
-    os.environ.update(warehouse.dbt_env())
 
     def on_event(event) -> None:
         if event.info.name == "NodeFinished":
@@ -74,7 +72,9 @@ def run_transform(settings: Settings, progress: Progress | None = None, as_of: s
             progress.add(**{f"{node.resource_type.replace('_', ' ')}s done": 1})
 
     try:
-        result = dbtRunner(callbacks=[on_event]).invoke(dbt_args("build", settings, as_of, select))
+        # The dbt profile reads the warehouse from the environment (dbt_project/profiles.yml).
+        with dbt_environment(warehouse):
+            result = dbtRunner(callbacks=[on_event]).invoke(dbt_args("build", settings, as_of, select))
     finally:
         _release_warehouse()
     if result.exception is not None:

@@ -13,6 +13,7 @@ skip() {
     exec "${command[@]}"
 }
 command=("$@")
+[ $# -gt 0 ] || { echo "usage: tests/with_postgres.sh COMMAND [ARG...]" >&2; exit 2; }
 
 if [ -n "${CALENDLY_ELT_TEST_POSTGRES_URL:-}" ]; then exec "${command[@]}"; fi  # a server of the caller's own
 
@@ -28,7 +29,7 @@ if [ -z "$(bindir)" ]; then
     fi
 fi
 bin=$(bindir)
-[ -n "$bin" ] || skip "no PostgreSQL server installed (Debian package postgresql) and not root to install it"
+[ -n "$bin" ] || skip "no PostgreSQL server installed (Debian's package postgresql), and no root with apt-get to install it"
 
 # initdb and postgres refuse to run as root: as root, the cluster belongs to the `postgres` user.
 as_owner=()
@@ -45,19 +46,24 @@ chmod 700 "$cluster"
 [ ${#as_owner[@]} -eq 0 ] || chown -R postgres "$cluster"
 
 stop() {
-    "${as_owner[@]}" "$bin/pg_ctl" -D "$cluster/data" -m immediate stop >/dev/null 2>&1
+    [ -d "$cluster" ] || return 0
+    [ -f "$cluster/data/postmaster.pid" ] && "${as_owner[@]}" "$bin/pg_ctl" -D "$cluster/data" -m immediate stop >/dev/null 2>&1
     rm -rf "$cluster"
 }
+# Interrupted (Ctrl-C, a CI time-out): the server is detached from us, so stop it on the way out too.
+trap stop EXIT
+trap 'exit 130' INT TERM
 
 if ! "${as_owner[@]}" "$bin/initdb" -D "$cluster/data" -U calendly_elt --pwfile="$cluster/pwfile" \
         --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$cluster/initdb.log" 2>&1; then
     reason="initdb failed: $(tail -n 1 "$cluster/initdb.log")"
-    rm -rf "$cluster"
+    stop
     skip "$reason"
 fi
-# Loopback only, a socket in the cluster's folder; durability off: the cluster is thrown away.
+# Loopback only, a socket in the cluster's folder; durability off: the cluster is thrown away. Not in
+# UTC, as many servers are not: SQL that depends on the session's time zone shows in the tests.
 if ! "${as_owner[@]}" "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c timezone=America/New_York" \
         start >/dev/null 2>&1; then
     reason="the server did not start: $(tail -n 1 "$cluster/server.log" 2>/dev/null)"
     stop
@@ -67,6 +73,3 @@ echo "with_postgres: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') 
 
 export CALENDLY_ELT_TEST_POSTGRES_URL="postgresql://calendly_elt:$password@127.0.0.1:$port/postgres"
 "${command[@]}"
-status=$?
-stop
-exit $status

@@ -6,6 +6,6 @@ connection, so no other module knows which one it is.
 """
 
 from .connection import Connection, WarehouseUnavailable, connect
-from .location import Warehouse
+from .location import Warehouse, dbt_environment
 
-__all__ = ["Connection", "Warehouse", "WarehouseUnavailable", "connect"]
+__all__ = ["Connection", "Warehouse", "WarehouseUnavailable", "connect", "dbt_environment"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dlt
@@ -24,7 +26,8 @@ DBT_PASSWORD_VAR = "DBT_ENV_SECRET_CALENDLY_ELT_PG_PASSWORD"
 class Warehouse:
     kind: str  # duckdb | postgres
     path: Optional[Path] = None  # the DuckDB file
-    url: Optional[str] = None  # the PostgreSQL URL, password included: never print it, use `name`
+    # The PostgreSQL URL, password included: never print it (use `name`), nor show it in a repr.
+    url: Optional[str] = field(default=None, repr=False)
 
     @classmethod
     def from_setting(cls, url: Optional[str], path: Path) -> "Warehouse":
@@ -37,10 +40,12 @@ class Warehouse:
             if not parts.hostname or not parts.path.strip("/"):
                 raise ConfigError(f"WAREHOUSE_URL {_redact(url)} needs a host and a database: "
                                   "postgresql://user:password@host:5432/database")
+            unsupported = sorted(set(dict(parse_qsl(parts.query))) - {"sslmode"})
+            if unsupported:  # dbt-postgres would not get them: one URL must mean the same to every stage
+                raise ConfigError(f"WAREHOUSE_URL {_redact(url)}: only ?sslmode= is supported, not "
+                                  f"{', '.join(unsupported)} (use PGSSLROOTCERT, PGSSLCERT, … from libpq instead)")
             return cls("postgres", url=url)
-        if scheme == "duckdb":  # duckdb:///absolute/path.duckdb, the same as WAREHOUSE_PATH
-            return cls("duckdb", path=Path(unquote(urlsplit(url).path)).expanduser().resolve())
-        raise ConfigError(f"WAREHOUSE_URL must start with postgresql:// (got {scheme}://…); leave it unset "
+        raise ConfigError(f"WAREHOUSE_URL must start with postgresql:// (got {scheme}:…); leave it unset "
                           "for the DuckDB file WAREHOUSE_PATH")
 
     @property
@@ -81,7 +86,27 @@ class Warehouse:
             DBT_PASSWORD_VAR: self.password or "",
             "CALENDLY_ELT_PG_DATABASE": unquote(parts.path.strip("/")),
             "CALENDLY_ELT_PG_SSLMODE": options.get("sslmode", "prefer"),
+            # libpq's session time zone: dbt-postgres's datediff casts timestamptz to timestamp in it,
+            # so on a server set to another zone lead times would move by an hour across DST.
+            "PGTZ": "UTC",
         }
+
+
+@contextmanager
+def dbt_environment(warehouse: Warehouse) -> Iterator[None]:
+    """`warehouse.dbt_env()` in os.environ while dbt runs (in-process, or a subprocess that inherits
+    it), then as before: the password and the target do not outlive the run."""
+    variables = warehouse.dbt_env()
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _redact(url: str) -> str:

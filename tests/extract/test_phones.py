@@ -1,6 +1,12 @@
-"""E.164 at extract time: the time zone's country for national numbers, nothing for what is not a number."""
+"""E.164 at extract time: the time zone's country for national numbers, nothing for what is not a number;
+and the one-time fill for answers loaded before."""
 
+from pipelines import phones_backfill
 from pipelines.calendly.phones import to_e164, with_phone_numbers
+from pipelines.extract import run_extract
+from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+
+from .conftest import settings_for
 
 
 def test_a_national_number_is_read_in_the_time_zones_country():
@@ -25,3 +31,19 @@ def test_only_valid_answers_carry_the_e164_form():
     assert "phone_e164" not in answers[0] and "phone_e164" not in answers[2]
     assert (answers[1]["phone_e164"], answers[1]["phone_country"]) == ("+442079460018", "GB")
     assert with_phone_numbers({"timezone": None}) == {"timezone": None}
+
+
+def test_answers_loaded_before_the_change_get_their_e164_forms(any_warehouse):
+    """A warehouse from before phones moved into the extract: its answers lack the E.164 form."""
+    account = CalendlyAccount.generate(seed=31, events=120)
+    with CalendlySandbox(account, rate_limit=0) as sandbox:
+        settings = settings_for(account, sandbox, any_warehouse)
+        run_extract(settings)
+    query = "select count(*) from calendly_raw.invitees__questions_and_answers where phone_e164 is not null"
+    [(valid,)] = any_warehouse.query(query)
+    assert valid > 0 and not phones_backfill.pending(settings)
+    with any_warehouse.connect() as con:
+        con.execute("update calendly_raw.invitees__questions_and_answers set phone_e164 = null, phone_country = null")
+
+    assert phones_backfill.fill(settings) == valid
+    assert any_warehouse.query(query) == [(valid,)]

@@ -41,10 +41,10 @@ history as (
     select
         email,
         count(*) as bookings_count,
-        sum(case when booking_status = 'completed' then 1 else 0 end) as completed_count,
-        sum(case when booking_status = 'cancelled' then 1 else 0 end) as cancelled_count,
-        sum(case when booking_status = 'no_show' then 1 else 0 end) as no_show_count,
-        sum(case when booking_status = 'rescheduled' then 1 else 0 end) as rescheduled_count,
+        count(case when booking_status = 'completed' then 1 end) as completed_count,
+        count(case when booking_status = 'cancelled' then 1 end) as cancelled_count,
+        count(case when booking_status = 'no_show' then 1 end) as no_show_count,
+        count(case when booking_status = 'rescheduled' then 1 end) as rescheduled_count,
         min(booked_at) as first_booked_at,
         max(booked_at) as last_booked_at
     from bookings

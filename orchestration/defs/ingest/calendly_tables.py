@@ -19,6 +19,7 @@ from pipelines.calendly import API_RESOURCES, LANDED_RESOURCES, calendly_source
 from pipelines.calendly.landed import LANDED_TABLES
 from pipelines.config import ConfigError
 from pipelines.errors import CALENDLY, describe
+from pipelines import phones_backfill
 from pipelines.extract import calendly_pipeline, finish_interrupted_load, landing_store, read_landed, settle_landed
 
 ROW_COUNT_CHECK = "row_count"
@@ -140,6 +141,7 @@ def build_calendly_tables() -> dg.AssetsDefinition:
         try:
             pipeline = calendly_pipeline(settings)
             finish_interrupted_load(pipeline, progress)
+            upgrade_phones = phones_backfill.pending(settings)
             store = landing_store(settings)
             landed = read_landed(pipeline, store)
             source = calendly_source(access_token=token, api_url=settings.calendly_api_url, progress=progress,
@@ -150,6 +152,9 @@ def build_calendly_tables() -> dg.AssetsDefinition:
                                    dagster_dlt_translator=TRANSLATOR, loader_file_format="parquet"))
             counts = _row_counts(pipeline, [result.asset_key.path[-1] for result in results])
             settle_landed(store, landed, progress)
+            if upgrade_phones:
+                context.log.info(f"E.164 phones added to {phones_backfill.fill(settings):,} answers loaded "
+                                 "before this version")
         except Exception as exc:  # one line, token masked: dlt's messages can quote request details
             raise dg.Failure(description=describe(exc, settings.calendly_api_url, [token, *settings.secrets], CALENDLY),
                              allow_retries=worth_retrying(exc)) from None

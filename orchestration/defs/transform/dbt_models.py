@@ -2,7 +2,6 @@
 
 
 import json
-import os
 from pathlib import Path
 from typing import Iterator
 
@@ -13,10 +12,14 @@ from orchestration.resources import CalendlyEltConfig
 from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY
 from orchestration.transform_project import CalendlyDbtTranslator, dbt_project, manifest
 from pipelines.mapping import load_mapping
+from pipelines.warehouse import dbt_environment
 
 
-# DuckDB's words for a file another process holds: the one failure worth another attempt.
-_LOCKED = ("could not set lock", "conflicting lock")
+# Failures worth another attempt: DuckDB's words for a file another process holds, PostgreSQL's for a
+# server that is restarting or unreachable, and for lock waits and deadlocks.
+_LOCKED = ("could not set lock", "conflicting lock", "connection refused", "the database system is starting up",
+           "server closed the connection", "could not connect to server", "deadlock detected",
+           "lock timeout", "could not serialize access")
 
 
 def _failure(invocation, run_results: Path) -> dg.Failure:
@@ -54,17 +57,17 @@ def build_dbt_models() -> dg.AssetsDefinition:
         if warehouse.kind == "duckdb" and not warehouse.path.exists():
             raise dg.Failure(description=f"no warehouse at {warehouse.name}: materialize calendly/* first",
                              allow_retries=False)
-        # dbt runs in a subprocess whose profile reads the warehouse from the environment
-        # (dbt_project/profiles.yml); dagster-dbt hands it this process's environment.
-        os.environ.update(warehouse.dbt_env())
         variables = {"field_mapping": load_mapping(settings.mapping_path).question_fields()}
         # One target folder, not dagster-dbt's one per run, which would pile up a copy per hourly run.
         target = dbt_project().project_dir / "target" / "dagster"
         run_results = target / "run_results.json"
         run_results.unlink(missing_ok=True)  # dbt writes it only if it got as far as running nodes
-        invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context,
-                             target_path=target, raise_on_error=False)
-        yield from invocation.stream()
+        # dbt runs in a subprocess whose profile reads the warehouse from the environment
+        # (dbt_project/profiles.yml); dagster-dbt hands it this process's environment.
+        with dbt_environment(warehouse):
+            invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context,
+                                 target_path=target, raise_on_error=False)
+            yield from invocation.stream()
         if not invocation.is_successful():
             raise _failure(invocation, run_results)
 
