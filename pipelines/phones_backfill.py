@@ -13,7 +13,6 @@ from .config import Settings
 from .warehouse import connect
 
 ANSWERS = "calendly_raw.invitees__questions_and_answers"
-_BATCH = 5_000
 
 
 def _columns(con, table: str) -> set[str]:
@@ -25,7 +24,7 @@ def _columns(con, table: str) -> set[str]:
 def pending(settings: Settings) -> bool:
     """True when the warehouse has answers but no `phone_e164` column yet (loaded before the change)."""
     warehouse = settings.warehouse
-    if warehouse.kind == "duckdb" and not warehouse.path.exists():
+    if warehouse.absent:
         return False
     with connect(warehouse) as con:
         columns = _columns(con, "invitees__questions_and_answers")
@@ -45,8 +44,7 @@ def fill(settings: Settings) -> int:
         found = [(row_id, *to_e164(answer, zone)) for row_id, answer, zone in rows]
         found = [row for row in found if row[1]]
         con.execute("create temporary table phones_found (row_id varchar, e164 varchar, country varchar)")
-        for start in range(0, len(found), _BATCH):
-            con.executemany("insert into phones_found values (%s, %s, %s)", found[start:start + _BATCH])
+        con.executemany("insert into phones_found values (%s, %s, %s)", found)  # it pages the rows itself
         con.execute(f"""
             update {ANSWERS} set phone_e164 = phones_found.e164, phone_country = phones_found.country
             from phones_found where {ANSWERS}._dlt_id = phones_found.row_id""")

@@ -63,7 +63,7 @@ def run_transform(settings: Settings, progress: Progress | None = None, as_of: s
     progress = progress or Progress("transform", stream=None)
     started = time.monotonic()
     warehouse = settings.warehouse
-    if warehouse.kind == "duckdb" and not warehouse.path.exists():
+    if warehouse.absent:
         raise TransformFailed(f"no warehouse at {warehouse.name}: run `calendly-elt extract` first")
 
     def on_event(event) -> None:

@@ -44,9 +44,8 @@ class Marts:
 
 def load_marts(warehouse: Warehouse | Path) -> Marts:
     """`warehouse`: a Warehouse, or the path of a DuckDB file."""
-    if isinstance(warehouse, Path):
-        warehouse = Warehouse("duckdb", path=warehouse)
-    if warehouse.kind == "duckdb" and not warehouse.path.is_file():
+    warehouse = Warehouse.of(warehouse)
+    if warehouse.absent:
         raise ReportError(f"no warehouse at {warehouse.name}: run `calendly-elt extract` and "
                           "`calendly-elt transform` first")
     # Read-only: an analyst's session or another report may hold the file too (DESIGN.md).

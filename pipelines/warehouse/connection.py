@@ -90,7 +90,7 @@ def _open(warehouse: Warehouse, read_only: bool) -> Connection:
     if warehouse.kind == "duckdb":
         import duckdb
 
-        if not warehouse.path.exists():
+        if warehouse.absent:
             raise ConfigError(f"no warehouse at {warehouse.name}: run `calendly-elt extract` first")
         try:
             return Connection(duckdb.connect(str(warehouse.path), read_only=read_only), "duckdb")

@@ -48,6 +48,17 @@ class Warehouse:
         raise ConfigError(f"WAREHOUSE_URL must start with postgresql:// (got {scheme}:…); leave it unset "
                           "for the DuckDB file WAREHOUSE_PATH")
 
+    @classmethod
+    def of(cls, warehouse: "Warehouse | Path") -> "Warehouse":
+        """`warehouse` itself, or the DuckDB file at a path (what callers that predate WAREHOUSE_URL pass)."""
+        return cls("duckdb", path=warehouse) if isinstance(warehouse, Path) else warehouse
+
+    @property
+    def absent(self) -> bool:
+        """A DuckDB file that no extract has created yet. (A PostgreSQL database is only known by
+        connecting: `connect` says what is wrong with it.)"""
+        return self.kind == "duckdb" and not self.path.is_file()
+
     @property
     def name(self) -> str:
         """For messages and logs: the file, or the URL without its password."""

@@ -86,8 +86,7 @@ def question_counts(con: Connection) -> dict[str, int]:
 
 def differences(warehouse: Path | Warehouse, truth: dict) -> list[str]:
     """Every way the warehouse (a Warehouse, or a DuckDB file) differs from the truth (empty = exact)."""
-    if isinstance(warehouse, Path):
-        warehouse = Warehouse("duckdb", path=warehouse)
+    warehouse = Warehouse.of(warehouse)
     problems: list[str] = []
     with connect(warehouse, read_only=True) as con:
         for table in FIELDS:

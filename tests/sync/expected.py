@@ -12,8 +12,7 @@ ALL_INVITEES = "Calendly: All invitees"
 
 def expected_brevo(warehouse: Path | Warehouse) -> dict[str, dict]:
     """email → {"attributes": {...}, "lists": set of list names}, for the default mapping."""
-    if isinstance(warehouse, Path):
-        warehouse = Warehouse("duckdb", path=warehouse)
+    warehouse = Warehouse.of(warehouse)
     with connect(warehouse, read_only=True) as con:
         rows = con.execute("""
             select email, first_name, last_name, company, job_title, phone_e164, latest_event_type_name,

@@ -54,7 +54,7 @@ def build_dbt_models() -> dg.AssetsDefinition:
                    calendly_elt: CalendlyEltConfig) -> Iterator:
         settings = calendly_elt.settings()
         warehouse = settings.warehouse
-        if warehouse.kind == "duckdb" and not warehouse.path.exists():
+        if warehouse.absent:
             raise dg.Failure(description=f"no warehouse at {warehouse.name}: materialize calendly/* first",
                              allow_retries=False)
         variables = {"field_mapping": load_mapping(settings.mapping_path).question_fields()}
