@@ -12,6 +12,7 @@ import dlt
 
 from .calendly import LANDED_RESOURCES, calendly_source
 from .calendly.landed import LandedBatch, rows_from_deliveries
+from .calendly.raw_contract import create_missing_tables, type_changes
 from . import phones_backfill
 from .config import Settings
 from .progress import Progress
@@ -121,6 +122,16 @@ def settle_landed(store: Optional[LandingStore], batch: LandedBatch, progress: P
     store.mark_processed(i for i in batch.ids if i not in batch.rejected)
 
 
+def complete_raw_schema(pipeline: dlt.Pipeline, load_info: Any, progress: Progress) -> None:
+    """After a load: the raw tables no row reached yet are created (raw_contract.py), and a field whose
+    values changed type is reported in one line (the run goes on; the values are kept beside it)."""
+    create_missing_tables(pipeline)
+    changed = type_changes(load_info)
+    if changed:
+        progress.say("warning: Calendly sent values of another type than their column's; they are kept in "
+                     f"variant columns beside it: {', '.join(changed)}")
+
+
 def landing_store(settings: Settings) -> Optional[LandingStore]:
     """The receiver's store, if it ever received anything (an extract does not create one)."""
     path = landing_path(settings)
@@ -145,8 +156,9 @@ def run_extract(settings: Settings, progress: Progress | None = None, *, webhook
                                  progress=progress, landed=landed, **source_options)
         if webhooks_only:
             source = source.with_resources(*LANDED_RESOURCES)
-        pipeline.run(source, loader_file_format="parquet")
+        load_info = pipeline.run(source, loader_file_format="parquet")
         rows = dict(pipeline.last_trace.last_normalize_info.row_counts)
+        complete_raw_schema(pipeline, load_info, progress)
     settle_landed(store, landed, progress)
     if upgrade_phones:
         progress.say(f"extract: E.164 phones added to {phones_backfill.fill(settings):,} answers loaded before this version")

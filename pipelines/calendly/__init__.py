@@ -42,6 +42,7 @@ from ..pacing import RateLimitPacer
 from .landed import LandedBatch
 from .phones import with_phone_numbers
 from .scope import LazyScope, Scope
+from .raw_contract import declare_tables
 from .settings import (
     DEFAULT_API_URL,
     DEFAULT_LOOKBACK_DAYS,
@@ -49,11 +50,17 @@ from .settings import (
     DEFAULT_MAX_WORKERS,
     DEFAULT_NO_SHOW_WINDOW_DAYS,
     EVENT_COLUMNS,
+    EVENT_NESTED_HINTS,
     EVENT_TYPE_COLUMNS,
+    EVENT_TYPE_NESTED_HINTS,
     INVITEE_COLUMNS,
     INVITEE_NESTED_HINTS,
+    MEMBERSHIP_COLUMNS,
     PAGE_SIZE,
+    ROUTING_FORM_COLUMNS,
+    ROUTING_FORM_NESTED_HINTS,
     ROUTING_SUBMISSION_COLUMNS,
+    ROUTING_SUBMISSION_NESTED_HINTS,
 )
 
 
@@ -113,6 +120,8 @@ def calendly_source(
         resource.add_map(drop_nulls)
         if resource.table_name == "invitees":
             resource.add_map(with_phone_numbers)
+    # Every raw table in the schema, with or without rows (raw_contract.py creates the empty ones).
+    declare_tables(dlt.current.source_schema(), resources)
     return resources
 
 
@@ -170,17 +179,20 @@ def _invitee_slots(pacer: RateLimitPacer, max_workers: int) -> int:
     return max(1, min(max_workers, int(per_second)))
 
 
-@dlt.resource(name="event_types", primary_key="uri", write_disposition="merge", columns=EVENT_TYPE_COLUMNS)
+@dlt.resource(name="event_types", primary_key="uri", write_disposition="merge", columns=EVENT_TYPE_COLUMNS,
+              nested_hints=EVENT_TYPE_NESTED_HINTS)
 def event_types(client: RESTClient, scope: LazyScope) -> Iterator[list[dict]]:
     yield from client.paginate("/event_types", params={**scope().listing_params(), "count": PAGE_SIZE})
 
 
-@dlt.resource(name="organization_memberships", primary_key="uri", write_disposition="merge")
+@dlt.resource(name="organization_memberships", primary_key="uri", write_disposition="merge",
+              columns=MEMBERSHIP_COLUMNS)
 def organization_memberships(scope: LazyScope) -> Iterator[list[dict]]:
     yield scope().memberships
 
 
-@dlt.resource(name="scheduled_events", primary_key="uri", write_disposition="merge", columns=EVENT_COLUMNS)
+@dlt.resource(name="scheduled_events", primary_key="uri", write_disposition="merge", columns=EVENT_COLUMNS,
+              nested_hints=EVENT_NESTED_HINTS)
 def scheduled_events(client: RESTClient, scope: LazyScope, window: _Window, progress: Progress) -> Iterator[list[dict]]:
     state = dlt.current.source_state()
     previous = state.get("last_run_at")
@@ -241,7 +253,8 @@ def _needs_invitees(event: dict, fingerprints: dict, window: _Window, previous_r
         event, window.started, window.no_show, previous_run)
 
 
-@dlt.resource(name="routing_forms", primary_key="uri", write_disposition="merge")
+@dlt.resource(name="routing_forms", primary_key="uri", write_disposition="merge", columns=ROUTING_FORM_COLUMNS,
+              nested_hints=ROUTING_FORM_NESTED_HINTS)
 def routing_forms(client: RESTClient, scope: LazyScope) -> Iterator[list[dict]]:
     """Routing forms are listed per organization, which only an admin may do."""
     if scope().is_admin:
@@ -250,7 +263,7 @@ def routing_forms(client: RESTClient, scope: LazyScope) -> Iterator[list[dict]]:
 
 
 @dlt.transformer(name="routing_form_submissions", primary_key="uri", write_disposition="merge",
-                 columns=ROUTING_SUBMISSION_COLUMNS)
+                 columns=ROUTING_SUBMISSION_COLUMNS, nested_hints=ROUTING_SUBMISSION_NESTED_HINTS)
 def routing_form_submissions(forms: list[dict], client: RESTClient, lookback: timedelta) -> Iterator[list[dict]]:
     """Read each form's submissions newest first, down to the newest one already loaded minus
     `lookback`: a submission's `submitter` is filled in when the person books, which can be after a
@@ -281,7 +294,7 @@ def routing_form_submissions(forms: list[dict], client: RESTClient, lookback: ti
 # (settings.py) keeps the newest.
 
 @dlt.resource(name="landed_scheduled_events", table_name="scheduled_events", primary_key="uri",
-              write_disposition="merge", columns=EVENT_COLUMNS)
+              write_disposition="merge", columns=EVENT_COLUMNS, nested_hints=EVENT_NESTED_HINTS)
 def landed_scheduled_events(client: RESTClient, landed: LandedBatch, progress: Progress) -> Iterator[list[dict]]:
     rows = list(landed.scheduled_events.values())
     rows += _read_each(client, sorted(landed.events_to_read - set(landed.scheduled_events)), progress)
@@ -299,7 +312,8 @@ def landed_invitees(client: RESTClient, landed: LandedBatch, progress: Progress)
 
 
 @dlt.resource(name="landed_routing_form_submissions", table_name="routing_form_submissions", primary_key="uri",
-              write_disposition="merge", columns=ROUTING_SUBMISSION_COLUMNS)
+              write_disposition="merge", columns=ROUTING_SUBMISSION_COLUMNS,
+              nested_hints=ROUTING_SUBMISSION_NESTED_HINTS)
 def landed_routing_form_submissions(landed: LandedBatch) -> Iterator[list[dict]]:
     if landed.routing_form_submissions:
         yield list(landed.routing_form_submissions.values())

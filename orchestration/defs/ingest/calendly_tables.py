@@ -20,12 +20,14 @@ from pipelines.calendly.landed import LANDED_TABLES
 from pipelines.config import ConfigError
 from pipelines.errors import CALENDLY, describe
 from pipelines import phones_backfill
-from pipelines.extract import calendly_pipeline, finish_interrupted_load, landing_store, read_landed, settle_landed
+from pipelines.extract import (calendly_pipeline, complete_raw_schema, finish_interrupted_load, landing_store, read_landed,
+                               settle_landed)
 
 ROW_COUNT_CHECK = "row_count"
 WAREHOUSE_METADATA = "warehouse"
-# Every Calendly account has these; an empty one means the token sees nothing it should.
-EXPECTED_NOT_EMPTY = {"event_types", "scheduled_events", "organization_memberships"}
+# Every Calendly account has this (the token's own user, at least); an empty one means the token sees
+# nothing it should. A new account has no events yet, and may have no event types.
+EXPECTED_NOT_EMPTY = {"organization_memberships"}
 WEBHOOK_TABLES = frozenset(calendly_table_key(table) for table in LANDED_TABLES)
 
 
@@ -150,6 +152,7 @@ def build_calendly_tables() -> dg.AssetsDefinition:
                 source = source.with_resources(*LANDED_RESOURCES)
             results = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
                                    dagster_dlt_translator=TRANSLATOR, loader_file_format="parquet"))
+            complete_raw_schema(pipeline, pipeline.last_trace.last_load_info, progress)
             counts = _row_counts(pipeline, [result.asset_key.path[-1] for result in results])
             settle_landed(store, landed, progress)
             if upgrade_phones:
