@@ -67,7 +67,8 @@ final as (
         invitees.timezone,
 
         -- the meeting
-        event_types.event_type_name,
+        -- The event carries its type's name too: a type deleted since, or hidden from this token, is not listed.
+        coalesce(event_types.event_type_name, events.event_name) as event_type_name,
         event_types.event_type_slug,
         hosts.host_names,
         hosts.host_count,

@@ -13,7 +13,8 @@ memberships as (
 
 bucketed as (
     select
-        primary_host_uri,
+        -- An event may list no host (nothing in the API promises one): counted under '(unknown)'.
+        coalesce(primary_host_uri, '(unknown)') as primary_host_uri,
         {{ utc_week_start('start_time') }} as week_start,
         booking_status,
         lead_time_hours

@@ -1,5 +1,6 @@
 -- One row per weekday and hour of the invitee's own local start time (start_time_local) that has
 -- bookings: when people choose to meet. Rates are over all bookings in that weekday and hour.
+-- Bookings whose invitee has no time zone (Calendly's `timezone` is nullable) have no local time: left out.
 with
 
 bookings as (
@@ -13,6 +14,7 @@ bucketed as (
         booking_status,
         lead_time_hours
     from bookings
+    where start_time_local is not null
 ),
 
 aggregated as (
