@@ -104,11 +104,25 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if summary.failed else status
 
 
+def _sandbox_account(args: argparse.Namespace):
+    """The sandbox's Calendly account for ``--profile``; ``--events`` and ``--rate-limit`` left
+    unset take the profile's (written back to ``args``, which the summaries print)."""
+    from .sandbox.calendly import CalendlyAccount
+    from .sandbox.calendly.shapes import PROFILES
+
+    profile = PROFILES[args.profile]
+    if args.events is None:
+        args.events = profile.events
+    if "rate_limit" in vars(args) and args.rate_limit is None:  # the demo has none: it serves without a limit
+        args.rate_limit = profile.rate_limit
+    return CalendlyAccount.generate(seed=args.seed, events=args.events, shape=profile.shape)
+
+
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     from .sandbox.brevo import BrevoAccount, BrevoSandbox
-    from .sandbox.calendly import CalendlyAccount, CalendlySandbox
+    from .sandbox.calendly import CalendlySandbox
 
-    account = CalendlyAccount.generate(seed=args.seed, events=args.events)
+    account = _sandbox_account(args)
     brevo_account = BrevoAccount(api_key="xkeysib-sandbox-0001")
     calendly = CalendlySandbox(account, host="127.0.0.1", port=args.port, rate_limit=args.rate_limit,
                                fault_rate=args.fault_rate, latency_ms=args.latency_ms)
@@ -116,14 +130,17 @@ def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
                          latency_ms=args.latency_ms)
     calendly.start()
     brevo.start()
-    print(f"Calendly sandbox: {calendly.url} ({args.events:,} events, seed {args.seed})")
+    limit = f"{args.rate_limit:,} requests/minute" if args.rate_limit else "no rate limit"
+    print(f"Calendly sandbox: {calendly.url} (profile {args.profile}: {args.events:,} events, seed {args.seed}, "
+          f"{limit})")
     print(f"Brevo sandbox:    {brevo.url}")
     print("Point calendly-elt at them with:")
     print(f"  export CALENDLY_API_URL={calendly.url}")
     print(f"  export CALENDLY_ACCESS_TOKEN={account.tokens['admin']}   # organization owner")
     print(f"  export BREVO_API_URL={brevo.url}")
     print(f"  export BREVO_API_KEY={brevo_account.api_key}")
-    print(f"  # a Calendly member without admin rights: {account.tokens['member']}")
+    if "member" in account.tokens:  # a solo or empty account has no one but the owner
+        print(f"  # a Calendly member without admin rights: {account.tokens['member']}")
     print("Ctrl-C stops them.", flush=True)
     try:
         while True:
@@ -234,7 +251,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from .extract import run_extract
     from .report import ReportError, build_report
     from .sandbox.brevo import BrevoAccount, BrevoSandbox
-    from .sandbox.calendly import CalendlyAccount, CalendlySandbox
+    from .sandbox.calendly import CalendlySandbox
     from .transform import run_transform
 
     # A folder of its own: the demo's warehouse, dlt state and report never mix with a real account's.
@@ -242,7 +259,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     # Each demo generates a new sandbox account, so it starts from an empty demo warehouse.
     warehouse.unlink(missing_ok=True)
     shutil.rmtree(warehouse.parent / ".dlt" / warehouse.stem, ignore_errors=True)
-    account = CalendlyAccount.generate(seed=args.seed, events=args.events)
+    account = _sandbox_account(args)
     brevo_account = BrevoAccount(api_key="xkeysib-demo-sandbox")
     # No Calendly rate limit: the demo shows the pipeline in seconds (`calendly-elt sandbox` has 500/min).
     with CalendlySandbox(account, host="127.0.0.1", port=0, rate_limit=0) as sandbox, \
@@ -286,7 +303,7 @@ def _print_raw_summary(warehouse: Path) -> None:
                         when status = 'canceled' then 'canceled' else 'active' end as kind,
                    count(*)
             from calendly_raw.invitees group by 1 order by 2 desc""").fetchall()
-        print("  invitees: " + ", ".join(f"{kind} {n:,}" for kind, n in rows))
+        print("  invitees: " + (", ".join(f"{kind} {n:,}" for kind, n in rows) or "none"))  # none: an empty account
 
 
 def _print_marts_summary(warehouse: Path) -> None:
@@ -296,8 +313,9 @@ def _print_marts_summary(warehouse: Path) -> None:
         bookings = con.execute("select count(*) from marts.bookings").fetchone()[0]
         contacts = con.execute("select count(*) from marts.contacts").fetchone()[0]
         rows = con.execute("select booking_status, count(*) from marts.contacts group by 1 order by 2 desc").fetchall()
-    print(f"  marts.bookings: {bookings:,} rows; marts.contacts: {contacts:,} people – "
-          + ", ".join(f"{status} {n:,}" for status, n in rows))
+    statuses = ", ".join(f"{status} {n:,}" for status, n in rows)  # none in an empty account
+    print(f"  marts.bookings: {bookings:,} rows; marts.contacts: {contacts:,} people"
+          + (f" – {statuses}" if statuses else ""))
 
 
 def cmd_auth_login(args: argparse.Namespace, settings: Settings) -> int:
@@ -348,18 +366,26 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="extract, transform, snapshot, report and sync, in order")
     run.set_defaults(func=cmd_run)
 
+    from .sandbox.calendly.shapes import PROFILES  # a dataclass module: no I/O, nothing heavy
+
+    profiles = ", ".join(f"{name} ({p.description})" for name, p in PROFILES.items())
     sandbox = sub.add_parser("sandbox", help="serve the Calendly and Brevo sandboxes on loopback")
-    sandbox.add_argument("--events", type=int, default=3000)
+    sandbox.add_argument("--profile", choices=PROFILES, default="team",
+                         help=f"kind of Calendly account (default team): {profiles}")
+    sandbox.add_argument("--events", type=int, help="scheduled events (default: the profile's)")
     sandbox.add_argument("--seed", type=int, default=7)
     sandbox.add_argument("--port", type=int, default=8765, help="Calendly sandbox port")
     sandbox.add_argument("--brevo-port", type=int, default=8766, help="Brevo sandbox port")
-    sandbox.add_argument("--rate-limit", type=int, default=500, help="requests per minute per token")
+    sandbox.add_argument("--rate-limit", type=int,
+                         help="requests per minute per token (default: the profile's plan, 50 or 500; 0 = none)")
     sandbox.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
     sandbox.add_argument("--latency-ms", type=float, default=0.0)
     sandbox.set_defaults(func=cmd_sandbox)
 
     demo = sub.add_parser("demo", help="run the pipeline on the sandbox and print a summary")
-    demo.add_argument("--events", type=int, default=3000)
+    demo.add_argument("--profile", choices=PROFILES, default="team",
+                      help="kind of Calendly account (default team; see `sandbox --help`)")
+    demo.add_argument("--events", type=int, help="scheduled events (default: the profile's)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--warehouse", help="demo warehouse file (default data/demo/warehouse.duckdb); "
                       "the report goes to reports/ beside it")

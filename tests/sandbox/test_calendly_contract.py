@@ -22,6 +22,7 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from openapi_schema_validator import OAS30Validator
 
 from pipelines.sandbox.calendly import CalendlySandbox
+from pipelines.sandbox.calendly.shapes import PROFILES, Shape
 
 from .conftest import local, make_account, session
 
@@ -467,3 +468,64 @@ def test_server_errors(spec, account, openapi):
             else:
                 OAS30Validator(error_schema(spec, "UNKNOWN")).validate(resp.json())
     assert seen == {"reset", 500, 502, 503}
+
+
+# ---------------------------------------------------------------------------- every kind of account
+# Each profile (few events, so a case takes a second or two), and shapes that turn every knob:
+# null timezones and undocumented fields must stay within what the spec allows.
+EVERY_KNOB = Shape(hosts=8, routing_forms=3, utm=False, null_timezones=0.3, deleted_event_types=2,
+                   departed_hosts=2, long_answers=True, unknown_fields=True, group_size=(101, 120))
+ACCOUNTS = {
+    **{name: (profile.shape, min(profile.events, 60)) for name, profile in PROFILES.items()},
+    "every knob": (EVERY_KNOB, 80),
+    "no churn": (Shape(cancellations="none", no_shows=False, custom_questions=False, routing_forms=1), 40),
+    "all canceled": (Shape(cancellations="only", unknown_fields=True, hosts=2), 40),
+}
+
+
+def mutate(account) -> None:
+    """A day of changes, so resources made by the mutations are checked too."""
+    account.apply_random_changes(seed=2, cancels=3, reschedules=3, no_shows=3, new_bookings=5)
+    if account.truth()["routing_forms"]:
+        account.add_routing_form_submission()
+
+
+@pytest.mark.parametrize("name", ACCOUNTS)
+def test_every_kind_of_account_conforms(spec, name):
+    """Every list page, and every resource by its uri, of each kind of account (mutated)."""
+    shape, events = ACCOUNTS[name]
+    account = make_account(seed=17, events=events, shape=shape)
+    mutate(account)
+    truth = account.truth()
+    with CalendlySandbox(account, rate_limit=None) as sb:
+        check, admin, org = checker(served_at(spec, sb.url)), session(account.tokens["admin"]), account.organization_uri
+        check(admin.get(f"{sb.url}/users/me"), 200)
+        for user in [*account.users.values(), *account.departed_users]:
+            check(admin.get(local(sb, user["uri"])), 200)
+        for m in walk(check, admin, f"{sb.url}/organization_memberships", {"organization": org, "count": 3}):
+            check(admin.get(local(sb, m["uri"])), 200)
+        walk(check, admin, f"{sb.url}/organizations/{uuid(org)}/invitations", {"count": 3})
+        listed = walk(check, admin, f"{sb.url}/event_types", {"organization": org, "count": 3})
+        assert [t for t in truth["event_types"] if t["deleted_at"] is None] == listed
+        for t in truth["event_types"]:  # deleted ones too
+            check(admin.get(local(sb, t["uri"])), 200)
+        events = walk(check, admin, f"{sb.url}/scheduled_events", {"organization": org, "count": 100})
+        assert events == truth["scheduled_events"]
+        invitees = []
+        for e in events:
+            check(admin.get(local(sb, e["uri"])), 200)
+            invitees += walk(check, admin, local(sb, e["uri"]) + "/invitees", {"count": 100})
+        assert invitees == truth["invitees"]
+        for i in invitees[::7]:
+            check(admin.get(local(sb, i["uri"])), 200)
+        for i in [i for i in invitees if i["no_show"]][:5]:
+            check(admin.get(local(sb, i["no_show"]["uri"])), 200)
+        forms = walk(check, admin, f"{sb.url}/routing_forms", {"organization": org, "count": 100})
+        for f in forms:
+            check(admin.get(local(sb, f["uri"])), 200)
+            for s in walk(check, admin, f"{sb.url}/routing_form_submissions", {"form": f["uri"], "count": 100})[::5]:
+                check(admin.get(local(sb, s["uri"])), 200)
+        if "member" in account.tokens:  # what a plain member may see of their own
+            member, me = session(account.tokens["member"]), account.users["member"]["uri"]
+            walk(check, member, f"{sb.url}/event_types", {"user": me, "count": 100})
+            walk(check, member, f"{sb.url}/scheduled_events", {"user": me, "count": 100})

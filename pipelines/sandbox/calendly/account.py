@@ -16,10 +16,13 @@ import sys
 import threading
 import traceback
 from bisect import bisect_left, bisect_right, insort
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from . import generate as g
+from . import quirks
+from .shapes import Shape
 
 # (event name, created_at, payload): called under the account lock, right after the change.
 Listener = Callable[[str, str, dict], None]
@@ -103,9 +106,12 @@ class CalendlyAccount:
     """One organisation's Calendly data. Build it with :meth:`generate`.
 
     Public attributes: ``base_uri``, ``organization_uri``, ``now`` (aware UTC reference of the
-    history), ``tokens`` ({"admin": owner's token, "member": token of a host with role
-    'user'}), ``tokens_by_user`` ({user uri: token} for every host), ``users`` ({"owner",
-    "admin", "member", "member2", ...: User resource}; no "admin" when hosts == 2) and ``lock``.
+    history), ``shape`` (the :class:`~.shapes.Shape` it was generated with), ``tokens`` ({"admin":
+    owner's token, "member": token of a host with role 'user'}; no "member" when no such host is
+    left, as in a solo account), ``tokens_by_user`` ({user uri: token} for every current host),
+    ``users`` ({"owner", "admin", "member", "member2", ...: User resource} of the current members;
+    no "admin" when hosts <= 2), ``departed_users`` (User resources of hosts who left the
+    organization: still fetchable, no membership, no token) and ``lock``.
     """
 
     base_uri = g.BASE_URI
@@ -118,24 +124,32 @@ class CalendlyAccount:
         self._future_days = future_days
         self._last_stamp = now
         self._rng = random.Random(seed * 1_000_003 + 17)  # ids/choices of direct mutation calls
+        self.shape: Shape = data["shape"]
         self.organization_uri = data["org_uri"]
-        users, roles, tokens = data["users"], data["roles"], data["tokens"]
+        users, roles, tokens, departed = data["users"], data["roles"], data["tokens"], set(data["departed"])
+        # Everyone who ever hosted stays a user (event memberships name them); only current members
+        # have a role, a token and a membership here.
         self._users = {_uuid_of(u["uri"]): u for u in users}
-        self._role = {u["uri"]: r for u, r in zip(users, roles)}
-        self._token_user = {t: u for t, u in zip(tokens, users)}
-        self.tokens_by_user = {u["uri"]: t for u, t in zip(users, tokens)}
-        self.tokens = {"admin": tokens[0], "member": tokens[data["member_i"]]}
+        current = [(u, r, t) for i, (u, r, t) in enumerate(zip(users, roles, tokens)) if i not in departed]
+        self.departed_users = [users[i] for i in sorted(departed)]
+        self._role = {u["uri"]: r for u, r, _ in current}
+        self._token_user = {t: u for u, _, t in current}
+        self.tokens_by_user = {u["uri"]: t for u, _, t in current}
+        self.tokens = {"admin": tokens[0]}
         self.users = {"owner": users[0]}
-        if data["admin_i"]:
+        if data["admin_i"] and data["admin_i"] not in departed:
             self.users["admin"] = users[data["admin_i"]]
         n = 0
-        for u, r in zip(users, roles):
+        for u, r, t in current:
             if r == "user":
                 n += 1
                 self.users["member" if n == 1 else f"member{n}"] = u
+                if n == 1:
+                    self.tokens["member"] = t
         self._memberships = data["memberships"]
-        self._membership_keys = sorted((m["created_at"], _uuid_of(m["uri"])) for m in self._memberships)
-        self._memberships_by_uuid = {_uuid_of(m["uri"]): m for m in self._memberships}
+        gone = {users[i]["uri"] for i in departed}
+        self._memberships_by_uuid = {_uuid_of(m["uri"]): m for m in self._memberships if m["user"]["uri"] not in gone}
+        self._membership_keys = sorted((m["created_at"], u) for u, m in self._memberships_by_uuid.items())
         self._event_types = {_uuid_of(t["uri"]): t for t in data["event_types"]}
         self._type_meta = {m["uuid"]: m for m in data["tmeta"].values()}
         self._type_keys = sorted((t["name"], u) for u, t in self._event_types.items())
@@ -157,21 +171,32 @@ class CalendlyAccount:
         self._form_keys = sorted((f["created_at"], u) for u, f in self._forms.items())
         self._subs = {_uuid_of(s["uri"]): s for s in data["submissions"]}
         self._sub_keys = sorted((s["created_at"], u) for u, s in self._subs.items())
-        self._form_routes = {_uuid_of(f["uri"]): g.form_routes(i) for i, f in enumerate(data["forms"])}
+        self._form_routes = data["form_routes"]
         self._type_uris = {m["def"]["key"]: m["uri"] for m in self._type_meta.values()}
         self._listeners: list[Listener] = []
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def generate(cls, seed: int = 7, events: int = 3000, now: datetime | None = None,
-                 past_days: int = 365, future_days: int = 90, hosts: int = 5,
-                 routing_forms: int = 2) -> "CalendlyAccount":
-        """Same seed and same ``now`` give an identical account (``truth()`` compares equal)."""
+                 past_days: int = 365, future_days: int = 90, hosts: int | None = None,
+                 routing_forms: int | None = None, shape: Shape | None = None) -> "CalendlyAccount":
+        """Same seed, ``now`` and shape give an identical account (``truth()`` compares equal).
+        ``shape`` says what kind of account (default ``Shape()``: the team account); ``hosts`` and
+        ``routing_forms``, when given, override the shape's.
+
+        The mutations follow the knobs that describe how the account is set up (utm, custom
+        questions, undocumented fields, deleted types, departed hosts); the knobs that describe its
+        history (cancellations, no_shows, null_timezones, long_answers) shape the generated history
+        only: a mutation does what it is asked."""
+        shape = shape or Shape()
+        overrides = {k: v for k, v in (("hosts", hosts), ("routing_forms", routing_forms)) if v is not None}
+        if overrides:
+            shape = replace(shape, **overrides)
         if now is None:
             now = datetime.now(timezone.utc).replace(microsecond=0)
         now = _naive_utc(now)
         with _no_gc():
-            data = g.generate(seed, events, now, past_days, future_days, hosts, routing_forms)
+            data = g.generate(seed, events, now, past_days, future_days, shape)
             return cls(data, seed=seed, now=now, future_days=future_days)
 
     def _index_invitee(self, event_uuid: str, inv: dict) -> None:
@@ -247,7 +272,8 @@ class CalendlyAccount:
     def truth(self) -> dict:
         """Every table as the API serves it (deep copies via a JSON round trip, i.e. exactly
         the bytes a client would decode): events by start_time, invitees per event by
-        created_at, event types by name, the rest by created_at."""
+        created_at, event types by name, the rest by created_at. Event types include deleted
+        ones (served by uri, not listed); memberships are those of current members only."""
         with self.lock:
             data = {
                 "event_types": [self._event_types[u] for _, u in self._type_keys],
@@ -329,6 +355,9 @@ class CalendlyAccount:
         d = meta["def"]
         eu = g.new_uuid(rng)
         users = list(self._users.values())
+        hosts = [h for h in hosts if h in self._role]  # a host who left hosts no more
+        if not hosts:  # their type's current hosts take over
+            hosts = meta["hosts"][:1] if d["pooling"] == "round_robin" else meta["hosts"]
         ev = {
             "uri": f"{self.base_uri}/scheduled_events/{eu}", "name": d["name"], "status": "active",
             "start_time": g.ts(start), "end_time": g.ts(start + timedelta(minutes=d["duration"])),
@@ -339,10 +368,20 @@ class CalendlyAccount:
                                    "user_name": g.users_name(users, h)} for h in hosts],
             "event_guests": [], "calendar_event": g.calendar_event(rng),
         }
+        self._add_unknown_fields(rng, ev, "scheduled_event")
         self._events[eu] = ev
         self._invitees_by_event[eu] = []
         insort(self._event_keys, (ev["start_time"], eu))
         return ev
+
+    def _add_unknown_fields(self, rng, resource: dict, kind: str) -> None:
+        """New resources look like the history's: undocumented fields when the shape has them."""
+        if self.shape.unknown_fields:
+            quirks.add_unknown_fields(rng, resource, kind, as_text=rng.random() < 0.1)
+
+    def _is_live(self, type_uuid: str) -> bool:
+        """Bookable: neither switched off nor deleted."""
+        return self._event_types[type_uuid]["active"]
 
     def _attach(self, rng, ev: dict, fields: dict, at: str) -> dict:
         """A new active invitee on ``ev`` (counter and updated_at follow)."""
@@ -358,6 +397,7 @@ class CalendlyAccount:
         if ev["location"] is None:
             d = self._type_meta[_uuid_of(ev["event_type"])]["def"]
             ev["location"] = g.location(rng, d["location"], fields.get("phone"))
+        self._add_unknown_fields(rng, inv, "invitee")
         ev["invitees_counter"]["total"] += 1
         ev["invitees_counter"]["active"] += 1
         ev["updated_at"] = at
@@ -382,6 +422,8 @@ class CalendlyAccount:
         event_uuid, old = self._active_invitee(invitee_uri)
         old_ev = self._events[event_uuid]
         type_uuid = _uuid_of(old_ev["event_type"])
+        if not self._is_live(type_uuid):
+            raise ValueError(f"cannot reschedule into an inactive or deleted event type: {invitee_uri}")
         start = _naive_utc(new_start)
         at = g.ts(self._stamp())
         joinable = self._joinable(type_uuid, g.ts(start), at)
@@ -427,14 +469,14 @@ class CalendlyAccount:
 
     def _add_booking(self, rng, event_type_uri=None, start_time=None, email=None) -> str:
         if event_type_uri is None:
-            live = [m for m in self._type_meta.values() if m["def"].get("active", True)]
+            live = [m for m in self._type_meta.values() if self._is_live(m["uuid"])]
             meta = rng.choices(live, [m["def"]["weight"] for m in live])[0]
         else:
             meta = self._type_meta.get(_uuid_of(event_type_uri))
             if meta is None or meta["uri"] != event_type_uri:
                 raise KeyError(f"unknown event type {event_type_uri}")
-            if not meta["def"].get("active", True):
-                raise ValueError("cannot book an inactive event type")
+            if not self._is_live(meta["uuid"]):
+                raise ValueError("cannot book an inactive or deleted event type")
         d = meta["def"]
         if email is not None:
             person = self._person_by_email.get(email.lower())
@@ -473,7 +515,7 @@ class CalendlyAccount:
                   "last_name": person["last"] if d["split"] else None,
                   "name": f"{person['first']} {person['last']}",
                   "questions_and_answers": g.answers(rng, d["questions"], person),
-                  "timezone": person["timezone"], "tracking": g.tracking(rng),
+                  "timezone": person["timezone"], "tracking": g.tracking(rng, self.shape.utm),
                   "text_reminder_number": person["phone"] if person["sms"] else None, "phone": person["phone"]}
         inv = self._attach(rng, ev, fields, at)
         self._emit_invitee("invitee.created", at, inv)
@@ -506,7 +548,8 @@ class CalendlyAccount:
                 self._person_by_email[person["email"]] = person
             at = g.ts(self._stamp())
             sub = g.unrouted_submission(rng, form, self._form_routes[_uuid_of(form["uri"])], self._type_uris,
-                                        person, at)
+                                        person, at, self.shape.utm)
+            self._add_unknown_fields(rng, sub, "routing_form_submission")
             uuid = _uuid_of(sub["uri"])
             self._subs[uuid] = sub
             insort(self._sub_keys, (at, uuid))
@@ -528,7 +571,8 @@ class CalendlyAccount:
                 if ev["status"] != "active":
                     continue
                 if start > now_s:
-                    future += [i["uri"] for i in self._invitees_by_event[eu] if i["status"] == "active"]
+                    if self._is_live(_uuid_of(ev["event_type"])):  # bookings of a deleted type are left alone
+                        future += [i["uri"] for i in self._invitees_by_event[eu] if i["status"] == "active"]
                 elif window_s <= ev["end_time"] <= now_s:
                     recent += [i["uri"] for i in self._invitees_by_event[eu]
                                if i["status"] == "active" and not i["no_show"]]

@@ -1,15 +1,19 @@
 """Deterministic generation of a Calendly account's history.
 
-Everything comes from one ``random.Random(seed)`` and the ``now`` reference, so the same
-inputs give byte-identical resources. Internally times are naive UTC datetimes; resources
-carry them as Calendly formats them ("YYYY-MM-DDTHH:MM:SS.ffffffZ"), which also sorts
-lexicographically in time order (the server relies on that for bisecting).
+Everything comes from ``random.Random(seed)`` (plus, for the knobs of a :class:`~.shapes.Shape`,
+a second RNG derived from the seed) and the ``now`` reference, so the same inputs give
+byte-identical resources. Internally times are naive UTC datetimes; resources carry them as
+Calendly formats them ("YYYY-MM-DDTHH:MM:SS.ffffffZ"), which also sorts lexicographically in
+time order (the server relies on that for bisecting).
 """
 
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+
+from . import quirks
+from .shapes import Shape
 
 BASE_URI = "https://api.calendly.com"
 WEB = "https://calendly.com"
@@ -126,10 +130,11 @@ def make_person(rng: random.Random, taken: set) -> dict:
     }
 
 
-def tracking(rng: random.Random) -> dict:
+def tracking(rng: random.Random, utm: bool = True) -> dict:
+    """An invitee's tracking parameters; ``utm=False``: an account whose links never carry any."""
     t = dict.fromkeys(("utm_campaign", "utm_source", "utm_medium", "utm_content", "utm_term",
                        "salesforce_uuid"))
-    if rng.random() < 0.45:
+    if not utm or rng.random() < 0.45:
         return t  # most bookings come straight from the scheduling page
     source, medium, campaign = rng.choice(UTM)
     t.update(utm_source=source, utm_medium=medium, utm_campaign=campaign)
@@ -271,136 +276,38 @@ def jitter(rng: random.Random, lo_s: float, hi_s: float) -> timedelta:
 
 # --------------------------------------------------------------------------- the account
 def generate(seed: int, n_events: int, now: datetime, past_days: int, future_days: int,
-             n_hosts: int, n_forms: int) -> dict:
+             shape: Shape | None = None) -> dict:
     """Build every table of the account. ``now`` is naive UTC. Returns plain data for
     :class:`CalendlyAccount` (resources exactly as served, plus the private metadata the
     mutations need)."""
-    if n_hosts < 2:
-        raise ValueError("hosts must be >= 2 (an owner and at least one member with role 'user')")
+    shape = shape or Shape()
     rng = random.Random(seed)
-    window_start, window_end = now - timedelta(days=past_days), now + timedelta(days=future_days)
+    # Knob decisions draw from a second RNG: the default shape draws from ``rng`` exactly what it
+    # always did, and turning a knob leaves the rest of the account as it was wherever it can.
+    krng = random.Random(seed * 1_000_003 + 29)
+    window_start = now - timedelta(days=past_days)
     birth = window_start - timedelta(days=400)
     org_uri = f"{BASE_URI}/organizations/{new_uuid(rng)}"
 
-    # ---- users: 0 owner, 1 admin (when there are >= 3), the rest plain users
-    users, memberships, roles, tokens = [], [], [], []
-    for i in range(n_hosts):
-        name, tz = HOSTS[i] if i < len(HOSTS) else (f"Host {i + 1}", "America/New_York")
-        role = "owner" if i == 0 else "admin" if (i == 1 and n_hosts >= 3) else "user"
-        slug = name.lower().replace(" ", "-")
-        created = birth + timedelta(days=7 * i) + jitter(rng, 0, 86400)
-        updated = created + jitter(rng, 86400, 200 * 86400)
-        uid = new_uuid(rng)
-        user = {"uri": f"{BASE_URI}/users/{uid}", "name": name, "slug": slug,
-                "email": f"{slug.replace('-', '.')}@{ORG_DOMAIN}", "scheduling_url": f"{WEB}/{slug}",
-                "timezone": tz,
-                "avatar_url": (f"https://d3v0px0pttie1i.cloudfront.net/uploads/user/avatar/"
-                               f"{rng.randrange(10**6, 10**7)}/{rng.getrandbits(32):08x}.jpg")
-                if i % 2 == 0 else None,
-                "created_at": ts(created), "updated_at": ts(updated), "current_organization": org_uri}
-        users.append(user)
-        roles.append(role)
-        tokens.append(f"sbx_{role}_{rng.getrandbits(160):040x}")
-        member_user = {k: user[k] for k in ("uri", "name", "slug", "email", "scheduling_url", "timezone",
-                                            "avatar_url", "created_at", "updated_at")}
-        memberships.append({"uri": f"{BASE_URI}/organization_memberships/{new_uuid(rng)}", "role": role,
-                            "user": member_user, "organization": org_uri,
-                            "updated_at": ts(updated), "created_at": ts(created)})
-    admin_i = 1 if n_hosts >= 3 else 0
-    member_i = roles.index("user")
+    users, memberships, roles, tokens = _organization(rng, shape.hosts, org_uri, birth)
+    admin_i = 1 if shape.hosts >= 3 else 0
     plain = [i for i, r in enumerate(roles) if r == "user"]
-    host_rule = {"owner": [0], "admin": [admin_i], "member": [member_i], "users": plain,
+    # a solo owner hosts everything: there is no plain member
+    host_rule = {"owner": [0], "admin": [admin_i], "member": [plain[0] if plain else 0], "users": plain or [0],
                  "leaders": sorted({0, admin_i})}
-
-    # ---- event types
-    event_types, tmeta = [], {}
-    for d in EVENT_TYPES:
-        hosts = [users[i]["uri"] for i in host_rule[d["hosts"]]]
-        lead = users[host_rule[d["hosts"]][0]]
-        team = d.get("team")
-        slug = d["name"].lower().replace(" ", "-")
-        created = birth + timedelta(days=30) + jitter(rng, 0, 60 * 86400)
-        active = d.get("active", True)
-        # the inactive type was switched off half-way through the history, after its last event
-        updated = (window_start + (now - window_start) / 2 + jitter(rng, 3600, 86400)) if not active \
-            else min(now, created + jitter(rng, 86400, 400 * 86400))
-        uid = new_uuid(rng)
-        et = {
-            "uri": f"{BASE_URI}/event_types/{uid}", "name": d["name"], "active": active,
-            "booking_method": "instant", "slug": slug,
-            "scheduling_url": f"{WEB}/{team.lower().replace(' ', '-') if team else lead['slug']}/{slug}",
-            "duration": d["duration"], "kind": d["kind"], "pooling_type": d["pooling"],
-            "type": "StandardEventType", "color": d["color"],
-            "created_at": ts(created), "updated_at": ts(updated),
-            "internal_note": "Qualify before booking a demo" if d["key"] == "discovery" else None,
-            "description_plain": f"{d['name']} with the Northwind team" if active else None,
-            "description_html": f"<p>{d['name']} with the Northwind team</p>" if active else None,
-            "profile": ({"type": "Team", "name": team, "owner": users[admin_i]["uri"]} if team else
-                        {"type": "User", "name": lead["name"], "owner": lead["uri"]}),
-            "secret": False, "deleted_at": None, "kind_description": d["kdesc"], "admin_managed": False,
-            "custom_questions": [
-                {"name": q["name"], "type": q["type"], "position": pos, "enabled": True,
-                 "required": q["required"], "answer_choices": q["choices"], "include_other": q["other"]}
-                for pos, q in enumerate(d["questions"])],
-        }
-        event_types.append(et)
-        tmeta[d["key"]] = {"uuid": uid, "uri": et["uri"], "def": d, "hosts": hosts, "name": d["name"]}
-
-    # ---- when the events happen: 75/25 past/future, some forced into the no-show window
-    past_share = 0.75 if past_days > 0 and future_days > 0 else (1.0 if future_days <= 0 else 0.0)
-    n_past = round(n_events * past_share)
-    n_recent = min(n_past, max(12, round(0.02 * n_events))) if past_days > 0 else 0
-    recent_lo = max(window_start, now - NO_SHOW_WINDOW)
-    keys = [d["key"] for d in EVENT_TYPES]
-    weights = [d["weight"] for d in EVENT_TYPES]
-    live_keys = [k for k in keys if tmeta[k]["def"].get("active", True)]
-    live_weights = [tmeta[k]["def"]["weight"] for k in live_keys]
-    specs = []
-    for i in range(n_events):
-        cat = "recent" if i < n_recent else "past" if i < n_past else "future"
-        key = (rng.choices(keys, weights)[0] if cat == "past"
-               else rng.choices(live_keys, live_weights)[0])
-        dur = timedelta(minutes=tmeta[key]["def"]["duration"])
-        if cat == "future":
-            lo, hi = now + timedelta(microseconds=1), window_end
-        elif cat == "recent":
-            lo, hi = recent_lo, now
-        elif not tmeta[key]["def"].get("active", True):
-            lo, hi = window_start, window_start + (now - window_start) / 2
-        else:
-            lo, hi = window_start, now
-        specs.append({"key": key, "cat": cat, "start": slot_time(rng, lo, hi, dur),
-                      "uuid": new_uuid(rng), "role": None})
-    specs.sort(key=lambda s: s["start"])
-
-    # ---- reschedule chains: an old booking moved to a neighbouring event of the same type
-    for i, s in enumerate(specs):
-        if s["role"] or tmeta[s["key"]]["def"]["kind"] == "group" or s["key"] == "legacy" \
-                or rng.random() >= 0.05:
-            continue
-        j = next((j for j in range(i + 1, min(i + 6, len(specs))) if specs[j]["key"] == s["key"]
-                  and not specs[j]["role"]), None)
-        if j is None:
-            continue
-        a, b = s, specs[j]
-        if a["cat"] == "recent" and b["cat"] == "recent":
-            continue
-        old, new = (a, b) if (b["cat"] == "recent" or (a["cat"] != "recent" and rng.random() < 0.5)) \
-            else (b, a)
-        moved = min(old["start"], new["start"], now) - jitter(rng, 3600, 10 * 86400)
-        old.update(role="old", booked=moved - jitter(rng, 3600, 15 * 86400), moved=moved,
-                   inv=new_uuid(rng), partner=new)
-        new.update(role="new", booked=moved, inv=new_uuid(rng), partner=old)
+    defs = type_defs(shape)
+    event_types, tmeta = _event_types(rng, defs, users, host_rule, admin_i, birth, window_start, now)
+    specs = _schedule(rng, defs, tmeta, n_events, now, past_days, future_days)
+    if shape.cancellations == "some":  # a reschedule cancels the old booking
+        _reschedule_chains(rng, specs, tmeta, now)
 
     # ---- who books: a pool of people smaller than the bookings, each person at least once
-    sizes = []
-    for s in specs:
-        d = tmeta[s["key"]]["def"]
-        sizes.append(1 if d["kind"] != "group" else
-                     rng.randint(3, 18) if d["limit"] >= 25 else rng.randint(2, 7))
+    sizes = [_party_size(rng, tmeta[s["key"]]["def"], shape.group_size) for s in specs]
     bookings = sum(n for n, s in zip(sizes, specs) if s["role"] != "new")
     taken: set = set()
     persons = [make_person(rng, taken) for _ in range(max(5, round(bookings / 2.5)))]
+    if shape.long_answers:
+        quirks.roughen_people(krng, persons)
     draws = list(range(len(persons))) + [rng.randrange(len(persons))
                                          for _ in range(max(0, bookings - len(persons)))]
     rng.shuffle(draws)
@@ -441,12 +348,16 @@ def generate(seed: int, n_events: int, now: datetime, past_days: int, future_day
                 "name": f"{person['first']} {person['last']}", "status": "active",
                 "questions_and_answers": answers(rng, d["questions"], person),
                 "timezone": person["timezone"], "event": event_uri,
-                "created_at": ts(created), "updated_at": None, "tracking": tracking(rng),
+                "created_at": ts(created), "updated_at": None, "tracking": tracking(rng, shape.utm),
                 "text_reminder_number": person["phone"] if person["sms"] else None,
                 "rescheduled": False, "old_invitee": None, "new_invitee": None,
                 "cancel_url": f"{WEB}/cancellations/{iu}", "reschedule_url": f"{WEB}/reschedulings/{iu}",
                 "routing_form_submission": None, "payment": None, "no_show": None, "reconfirmation": None,
             }
+            if shape.long_answers:
+                quirks.roughen_answers(krng, d["questions"], inv["questions_and_answers"])
+            if shape.null_timezones and krng.random() < shape.null_timezones:
+                inv["timezone"] = None  # the booking page could not tell
             if twin is not None:  # a rescheduled booking keeps what the person entered
                 for f in ("email", "first_name", "last_name", "name", "questions_and_answers", "timezone",
                           "tracking", "text_reminder_number"):
@@ -463,10 +374,13 @@ def generate(seed: int, n_events: int, now: datetime, past_days: int, future_day
                                          "reason": rng.choice((None, "Need a different time",
                                                                "Something came up")),
                                          "created_at": ts(canceled_at)})
-            elif s["cat"] != "recent":
+            elif shape.cancellations == "only" or (shape.cancellations == "some" and s["cat"] != "recent"):
+                cap = 0.10 if d["kind"] != "group" else 0.08
                 r = rng.random()
+                if shape.cancellations == "only":
+                    r *= cap  # everyone cancels; who cancels keeps the usual mix
                 by_host = d["kind"] != "group" and 0.07 <= r < 0.10
-                if r < (0.10 if d["kind"] != "group" else 0.08):
+                if r < cap:
                     canceled_at = created + (min(start, now) - created) * rng.random()
                     inv.update(status="canceled", cancellation={
                         "canceled_by": users_name(users, hosts[0]) if by_host else inv["name"],
@@ -478,7 +392,7 @@ def generate(seed: int, n_events: int, now: datetime, past_days: int, future_day
                                       f"/invitees/{s['partner']['inv']}")
             if canceled_at is not None:
                 updated = max(updated, canceled_at)
-            elif end <= now and s["cat"] != "recent" and rng.random() < 0.05:
+            elif shape.no_shows and end <= now and s["cat"] != "recent" and rng.random() < 0.05:
                 shown_at = end + jitter(rng, 120, 2 * 86400)
                 if shown_at >= now:
                     shown_at = end + (now - end) * rng.random()
@@ -512,12 +426,221 @@ def generate(seed: int, n_events: int, now: datetime, past_days: int, future_day
         events.append(event)
         invitees[s["uuid"]] = [r[1] for r in rows]
 
-    forms, submissions = _routing(rng, n_forms, org_uri, tmeta, specs, invitees, persons, person_of,
-                                  taken, window_start, now, birth)
+    forms, routes, submissions = _routing(rng, shape, org_uri, tmeta, specs, invitees, persons, person_of,
+                                             taken, window_start, now, birth)
+    _delete_event_types(krng, shape.deleted_event_types, event_types, events, invitees, now)
+    departed = _depart(krng, shape.departed_hosts, users, tmeta, events)
+    if shape.unknown_fields:
+        _add_unknown_fields(krng, [event_types, events, [i for e in events for i in invitees[_uuid(e)]],
+                                   memberships, forms, submissions])
     return {"org_uri": org_uri, "users": users, "roles": roles, "tokens": tokens,
             "memberships": memberships, "event_types": event_types, "tmeta": tmeta,
-            "events": events, "invitees": invitees, "forms": forms, "submissions": submissions,
-            "persons": persons, "admin_i": admin_i, "member_i": member_i}
+            "events": events, "invitees": invitees, "forms": forms, "form_routes": routes,
+            "submissions": submissions, "persons": persons, "admin_i": admin_i, "departed": departed,
+            "shape": shape}
+
+
+def _uuid(resource: dict) -> str:
+    return resource["uri"].rsplit("/", 1)[1]
+
+
+def _host(i: int) -> tuple:
+    """(name, timezone) of host ``i``: the named few, then distinct names from the vocabulary."""
+    if i < len(HOSTS):
+        return HOSTS[i]
+    j = i - len(HOSTS)
+    return f"{FIRST[j % len(FIRST)]} {LAST[(7 * j + 3) % len(LAST)]}", TIMEZONES[j % len(TIMEZONES)]
+
+
+def _organization(rng, n_hosts: int, org_uri: str, birth: datetime) -> tuple:
+    """Users, their memberships, roles and tokens: 0 owner, 1 admin (when there are >= 3), the rest
+    plain users."""
+    users, memberships, roles, tokens = [], [], [], []
+    slugs = set()
+    for i in range(n_hosts):
+        name, tz = _host(i)
+        role = "owner" if i == 0 else "admin" if (i == 1 and n_hosts >= 3) else "user"
+        slug = name.lower().replace(" ", "-").replace("'", "")
+        if slug in slugs:  # past a few hundred hosts the vocabulary repeats itself
+            slug = f"{slug}-{i + 1}"
+        slugs.add(slug)
+        created = birth + timedelta(days=7 * i) + jitter(rng, 0, 86400)
+        updated = created + jitter(rng, 86400, 200 * 86400)
+        uid = new_uuid(rng)
+        user = {"uri": f"{BASE_URI}/users/{uid}", "name": name, "slug": slug,
+                "email": f"{slug.replace('-', '.')}@{ORG_DOMAIN}", "scheduling_url": f"{WEB}/{slug}",
+                "timezone": tz,
+                "avatar_url": (f"https://d3v0px0pttie1i.cloudfront.net/uploads/user/avatar/"
+                               f"{rng.randrange(10**6, 10**7)}/{rng.getrandbits(32):08x}.jpg")
+                if i % 2 == 0 else None,
+                "created_at": ts(created), "updated_at": ts(updated), "current_organization": org_uri}
+        users.append(user)
+        roles.append(role)
+        tokens.append(f"sbx_{role}_{rng.getrandbits(160):040x}")
+        member_user = {k: user[k] for k in ("uri", "name", "slug", "email", "scheduling_url", "timezone",
+                                            "avatar_url", "created_at", "updated_at")}
+        memberships.append({"uri": f"{BASE_URI}/organization_memberships/{new_uuid(rng)}", "role": role,
+                            "user": member_user, "organization": org_uri,
+                            "updated_at": ts(updated), "created_at": ts(created)})
+    return users, memberships, roles, tokens
+
+
+def type_defs(shape: Shape) -> list:
+    """EVENT_TYPES as ``shape`` has them: pooled (team) types need two hosts, questions only with
+    custom_questions, and the big group type seats group_size's upper end."""
+    out = []
+    for d in EVENT_TYPES:
+        if d["pooling"] and shape.hosts < 2:
+            continue
+        if not shape.custom_questions:
+            d = dict(d, questions=[])
+        if shape.group_size and d["kind"] == "group" and d["limit"] >= 25:
+            d = dict(d, limit=max(d["limit"], shape.group_size[1]))
+        out.append(d)
+    return out
+
+
+def _event_types(rng, defs, users, host_rule, admin_i, birth, window_start, now) -> tuple:
+    """Event type resources, and per key the metadata bookings need (uuid, uri, def, hosts)."""
+    event_types, tmeta = [], {}
+    for d in defs:
+        hosts = [users[i]["uri"] for i in host_rule[d["hosts"]]]
+        lead = users[host_rule[d["hosts"]][0]]
+        team = d.get("team")
+        slug = d["name"].lower().replace(" ", "-")
+        created = birth + timedelta(days=30) + jitter(rng, 0, 60 * 86400)
+        active = d.get("active", True)
+        # the inactive type was switched off half-way through the history, after its last event
+        updated = (window_start + (now - window_start) / 2 + jitter(rng, 3600, 86400)) if not active \
+            else min(now, created + jitter(rng, 86400, 400 * 86400))
+        uid = new_uuid(rng)
+        et = {
+            "uri": f"{BASE_URI}/event_types/{uid}", "name": d["name"], "active": active,
+            "booking_method": "instant", "slug": slug,
+            "scheduling_url": f"{WEB}/{team.lower().replace(' ', '-') if team else lead['slug']}/{slug}",
+            "duration": d["duration"], "kind": d["kind"], "pooling_type": d["pooling"],
+            "type": "StandardEventType", "color": d["color"],
+            "created_at": ts(created), "updated_at": ts(updated),
+            "internal_note": "Qualify before booking a demo" if d["key"] == "discovery" else None,
+            "description_plain": f"{d['name']} with the Northwind team" if active else None,
+            "description_html": f"<p>{d['name']} with the Northwind team</p>" if active else None,
+            "profile": ({"type": "Team", "name": team, "owner": users[admin_i]["uri"]} if team else
+                        {"type": "User", "name": lead["name"], "owner": lead["uri"]}),
+            "secret": False, "deleted_at": None, "kind_description": d["kdesc"], "admin_managed": False,
+            "custom_questions": [
+                {"name": q["name"], "type": q["type"], "position": pos, "enabled": True,
+                 "required": q["required"], "answer_choices": q["choices"], "include_other": q["other"]}
+                for pos, q in enumerate(d["questions"])],
+        }
+        event_types.append(et)
+        tmeta[d["key"]] = {"uuid": uid, "uri": et["uri"], "def": d, "hosts": hosts, "name": d["name"]}
+    return event_types, tmeta
+
+
+def _schedule(rng, defs, tmeta, n_events, now, past_days, future_days) -> list:
+    """When the events happen, by start: 75/25 past/future, some forced into the no-show window.
+    Returns one spec per event (key, category, start, uuid; ``role`` is set by reschedules)."""
+    window_start, window_end = now - timedelta(days=past_days), now + timedelta(days=future_days)
+    past_share = 0.75 if past_days > 0 and future_days > 0 else (1.0 if future_days <= 0 else 0.0)
+    n_past = round(n_events * past_share)
+    n_recent = min(n_past, max(12, round(0.02 * n_events))) if past_days > 0 else 0
+    recent_lo = max(window_start, now - NO_SHOW_WINDOW)
+    keys = [d["key"] for d in defs]
+    weights = [d["weight"] for d in defs]
+    live_keys = [k for k in keys if tmeta[k]["def"].get("active", True)]
+    live_weights = [tmeta[k]["def"]["weight"] for k in live_keys]
+    specs = []
+    for i in range(n_events):
+        cat = "recent" if i < n_recent else "past" if i < n_past else "future"
+        key = (rng.choices(keys, weights)[0] if cat == "past"
+               else rng.choices(live_keys, live_weights)[0])
+        dur = timedelta(minutes=tmeta[key]["def"]["duration"])
+        if cat == "future":
+            lo, hi = now + timedelta(microseconds=1), window_end
+        elif cat == "recent":
+            lo, hi = recent_lo, now
+        elif not tmeta[key]["def"].get("active", True):
+            lo, hi = window_start, window_start + (now - window_start) / 2
+        else:
+            lo, hi = window_start, now
+        specs.append({"key": key, "cat": cat, "start": slot_time(rng, lo, hi, dur),
+                      "uuid": new_uuid(rng), "role": None})
+    specs.sort(key=lambda s: s["start"])
+    return specs
+
+
+def _reschedule_chains(rng, specs, tmeta, now) -> None:
+    """An old booking moved to a neighbouring event of the same type: marks both specs."""
+    for i, s in enumerate(specs):
+        if s["role"] or tmeta[s["key"]]["def"]["kind"] == "group" or s["key"] == "legacy" \
+                or rng.random() >= 0.05:
+            continue
+        j = next((j for j in range(i + 1, min(i + 6, len(specs))) if specs[j]["key"] == s["key"]
+                  and not specs[j]["role"]), None)
+        if j is None:
+            continue
+        a, b = s, specs[j]
+        if a["cat"] == "recent" and b["cat"] == "recent":
+            continue
+        old, new = (a, b) if (b["cat"] == "recent" or (a["cat"] != "recent" and rng.random() < 0.5)) \
+            else (b, a)
+        moved = min(old["start"], new["start"], now) - jitter(rng, 3600, 10 * 86400)
+        old.update(role="old", booked=moved - jitter(rng, 3600, 15 * 86400), moved=moved,
+                   inv=new_uuid(rng), partner=new)
+        new.update(role="new", booked=moved, inv=new_uuid(rng), partner=old)
+
+
+def _party_size(rng, d: dict, big: tuple | None) -> int:
+    """Invitees of one event: one, a handful for small groups, more for the big group type
+    (``big``: the shape's group_size)."""
+    if d["kind"] != "group":
+        return 1
+    if d["limit"] >= 25:
+        return rng.randint(*big) if big else rng.randint(3, 18)
+    return rng.randint(2, 7)
+
+
+def _delete_event_types(rng, n: int, event_types, events, invitees, now) -> None:
+    """Delete ``n`` active event types that had bookings, after their last booking. Their scheduled
+    events and invitees stay (Calendly keeps them, and keeps serving the type by its uri)."""
+    if not n:
+        return
+    last_booked = {}
+    for e in events:
+        for inv in invitees[_uuid(e)]:
+            last_booked[e["event_type"]] = max(last_booked.get(e["event_type"], ""), inv["created_at"])
+    candidates = [et for et in event_types if et["active"] and et["uri"] in last_booked]
+    for et in rng.sample(candidates, min(n, len(candidates))):
+        lo = datetime.fromisoformat(max(last_booked[et["uri"]], et["updated_at"])[:-1])
+        deleted = ts(lo + (max(now, lo) - lo) * rng.random())
+        et.update(active=False, deleted_at=deleted, updated_at=deleted)
+
+
+def _depart(rng, n: int, users, tmeta, events) -> list:
+    """``n`` hosts leave the organization (never the owner; hosts with events first, latest
+    joiners first). Returns their indices. Their events keep their event_memberships; new
+    bookings of their types go to the remaining hosts, or to the owner."""
+    if not n:
+        return []
+    hosted = {m["user"] for e in events for m in e["event_memberships"]}
+    order = sorted(range(len(users) - 1, 0, -1), key=lambda i: users[i]["uri"] not in hosted)
+    gone = order[:n]
+    gone_uris = {users[i]["uri"] for i in gone}
+    for i in gone:  # they keep their Calendly user, in an organization of their own
+        users[i]["current_organization"] = f"{BASE_URI}/organizations/{new_uuid(rng)}"
+    for meta in tmeta.values():
+        meta["hosts"] = [h for h in meta["hosts"] if h not in gone_uris] or [users[0]["uri"]]
+    return gone
+
+
+def _add_unknown_fields(rng, tables: list) -> None:
+    """Undocumented fields on every row; the drifting one is a string on every tenth row (from the
+    second), so even a two-row table shows the drift."""
+    kinds = ("event_type", "scheduled_event", "invitee", "organization_membership", "routing_form",
+             "routing_form_submission")
+    for kind, rows in zip(kinds, tables):
+        for i, row in enumerate(rows):
+            quirks.add_unknown_fields(rng, row, kind, as_text=i % 10 == 1)
 
 
 def users_name(users: list, uri: str) -> str:
@@ -528,12 +651,12 @@ def users_email(users: list, uri: str) -> str:
     return next(u["email"] for u in users if u["uri"] == uri)
 
 
-def _routing(rng, n_forms, org_uri, tmeta, specs, invitees, persons, person_of, taken,
-             window_start, now, birth):
-    """Routing forms, the submissions that led to ~10% of bookings, and some that led nowhere."""
+def _routing(rng, shape, org_uri, tmeta, specs, invitees, persons, person_of, taken, window_start, now, birth):
+    """Routing forms, the submissions that led to ~10% of bookings, and some that led nowhere.
+    Returns (forms, {form uuid: keys of the event types it routes to}, submissions)."""
     forms, routes = [], []
-    for f in range(n_forms):
-        name, routed, questions = FORMS[f] if f < len(FORMS) else (f"Routing Form {f + 1}",) + FORMS[0][1:]
+    for f in range(shape.routing_forms):
+        name, _, questions = FORMS[f] if f < len(FORMS) else (f"Routing Form {f + 1}",) + FORMS[0][1:]
         created = birth + timedelta(days=60 + 10 * f) + jitter(rng, 0, 86400)
         forms.append({
             "uri": f"{BASE_URI}/routing_forms/{new_uuid(rng)}", "organization": org_uri, "name": name,
@@ -541,9 +664,9 @@ def _routing(rng, n_forms, org_uri, tmeta, specs, invitees, persons, person_of, 
             "questions": [{"uuid": new_uuid(rng), "name": qn, "type": qt, "required": req,
                            "answer_choices": ch} for qn, qt, req, ch in questions],
             "created_at": ts(created), "updated_at": ts(created + jitter(rng, 3600, 90 * 86400))})
-        routes.append(routed)
+        routes.append(tuple(k for k in form_routes(f) if k in tmeta))  # a solo owner has no team types
     if not forms:
-        return [], []
+        return [], {}, []
 
     subs = []
     total = sum(len(v) for v in invitees.values())
@@ -573,9 +696,9 @@ def _routing(rng, n_forms, org_uri, tmeta, specs, invitees, persons, person_of, 
         f = rng.randrange(len(forms))
         person = persons[rng.randrange(len(persons))] if rng.random() < 0.5 else make_person(rng, taken)
         created = window_start + (now - window_start) * rng.random()
-        subs.append(unrouted_submission(rng, forms[f], routes[f], type_uris, person, ts(created)))
+        subs.append(unrouted_submission(rng, forms[f], routes[f], type_uris, person, ts(created), shape.utm))
     subs.sort(key=lambda x: (x["created_at"], x["uri"]))
-    return forms, subs
+    return forms, {_uuid(f): r for f, r in zip(forms, routes)}, subs
 
 
 def form_routes(index: int) -> tuple:
@@ -598,7 +721,7 @@ def form_answers(rng: random.Random, form: dict, person: dict) -> list:
 
 
 def unrouted_submission(rng: random.Random, form: dict, routes: tuple, type_uris: dict, person: dict,
-                        at: str) -> dict:
+                        at: str, utm: bool = True) -> dict:
     """A submission that led to no booking: a message, a link, or a booking page left unbooked.
     ``routes`` are the keys of the event types the form routes to; ``type_uris`` maps keys to uris."""
     r = rng.random()
@@ -612,5 +735,5 @@ def unrouted_submission(rng: random.Random, form: dict, routes: tuple, type_uris
         result = {"type": "event_type", "value": type_uris[rng.choice(routes)]}
     return {"uri": f"{BASE_URI}/routing_form_submissions/{new_uuid(rng)}",
             "routing_form": form["uri"], "questions_and_answers": form_answers(rng, form, person),
-            "tracking": tracking(rng), "result": result, "submitter": None, "submitter_type": None,
+            "tracking": tracking(rng, utm), "result": result, "submitter": None, "submitter_type": None,
             "created_at": at, "updated_at": at}

@@ -338,8 +338,9 @@ class Api:
         # a member may list only their own types (the spec has no "also specify" message here)
         user = self._scope(req, NO_ROLE)
 
-        def pred(t):
-            return ((active is None or t["active"] == active) and (managed is None or t["admin_managed"] == managed)
+        def pred(t):  # a deleted type is still served by its uri, but no longer listed
+            return (t["deleted_at"] is None
+                    and (active is None or t["active"] == active) and (managed is None or t["admin_managed"] == managed)
                     and (user is None or user in self.a.event_type_hosts(_uuid_of(t["uri"]))))
         return self._page(req, self.a.event_type_keys(), lambda k: self.a.event_type(k[1]), desc=desc, pred=pred)
 
