@@ -105,10 +105,12 @@ def calendly_source(
 
     events = scheduled_events(client, scope, window, progress)
     forms = routing_forms(client, scope)
+    listing = _EventTypeListing(client, scope)
     resources = [
-        event_types(client, scope),
+        event_types(client, listing, progress),
         organization_memberships(scope),
         events,
+        events | unlisted_event_types(client, listing, progress),
         events | invitees(client, window, progress, _Slots(lambda: _invitee_slots(pacer, max_workers))),
         forms,
         forms | routing_form_submissions(client, window.lookback),
@@ -179,10 +181,55 @@ def _invitee_slots(pacer: RateLimitPacer, max_workers: int) -> int:
     return max(1, min(max_workers, int(per_second)))
 
 
+class _EventTypeListing:
+    """This run's listing of event types, made once: `event_types` yields it, and `unlisted_event_types`
+    tells from it which types the events name that the listing leaves out."""
+
+    def __init__(self, client: RESTClient, scope: LazyScope) -> None:
+        self._client, self._scope = client, scope
+        self._lock = threading.Lock()
+        self._pages: Optional[list[list[dict]]] = None
+
+    def pages(self) -> list[list[dict]]:
+        with self._lock:
+            if self._pages is None:
+                params = {**self._scope().listing_params(), "count": PAGE_SIZE}
+                self._pages = [list(page) for page in self._client.paginate("/event_types", params=params)]
+            return self._pages
+
+    def uris(self) -> set[str]:
+        return {event_type["uri"] for page in self.pages() for event_type in page}
+
+
 @dlt.resource(name="event_types", primary_key="uri", write_disposition="merge", columns=EVENT_TYPE_COLUMNS,
               nested_hints=EVENT_TYPE_NESTED_HINTS)
-def event_types(client: RESTClient, scope: LazyScope) -> Iterator[list[dict]]:
-    yield from client.paginate("/event_types", params={**scope().listing_params(), "count": PAGE_SIZE})
+def event_types(client: RESTClient, listing: _EventTypeListing, progress: Progress) -> Iterator[list[dict]]:
+    """The listed event types, and once more each type that dropped out of the listing since the last
+    run: a deleted type is no longer listed, but Calendly still serves it by URI, with `deleted_at`."""
+    yield from listing.pages()
+    state = dlt.current.resource_state()
+    listed = listing.uris()
+    gone = sorted(set(state.get("listed", ())) - listed)
+    state["listed"] = sorted(listed)
+    rows = _read_each(client, gone, progress, why="an event type no longer listed")
+    if rows:
+        yield rows
+
+
+@dlt.transformer(name="unlisted_event_types", table_name="event_types", primary_key="uri",
+                 write_disposition="merge", columns=EVENT_TYPE_COLUMNS, nested_hints=EVENT_TYPE_NESTED_HINTS)
+def unlisted_event_types(events: list[dict], client: RESTClient, listing: _EventTypeListing,
+                         progress: Progress) -> Iterator[list[dict]]:
+    """The event types that events name but the listing leaves out – deleted before the first run, or
+    not listed for this token – read by URI, once: a booking keeps its type's name and settings."""
+    read: list = dlt.current.resource_state().setdefault("read", [])
+    wanted = sorted({e["event_type"] for e in events if e.get("event_type")} - listing.uris() - set(read))
+    if not wanted:
+        return
+    rows = _read_each(client, wanted, progress, why="an event's type")
+    read.extend(wanted)
+    if rows:
+        yield rows
 
 
 @dlt.resource(name="organization_memberships", primary_key="uri", write_disposition="merge",
@@ -297,7 +344,8 @@ def routing_form_submissions(forms: list[dict], client: RESTClient, lookback: ti
               write_disposition="merge", columns=EVENT_COLUMNS, nested_hints=EVENT_NESTED_HINTS)
 def landed_scheduled_events(client: RESTClient, landed: LandedBatch, progress: Progress) -> Iterator[list[dict]]:
     rows = list(landed.scheduled_events.values())
-    rows += _read_each(client, sorted(landed.events_to_read - set(landed.scheduled_events)), progress)
+    rows += _read_each(client, sorted(landed.events_to_read - set(landed.scheduled_events)), progress,
+                       why="a webhook's event", counter="webhook_reads")
     if rows:
         yield rows
 
@@ -306,7 +354,8 @@ def landed_scheduled_events(client: RESTClient, landed: LandedBatch, progress: P
               columns=INVITEE_COLUMNS, nested_hints=INVITEE_NESTED_HINTS)
 def landed_invitees(client: RESTClient, landed: LandedBatch, progress: Progress) -> Iterator[list[dict]]:
     rows = list(landed.invitees.values())
-    rows += _read_each(client, sorted(landed.invitees_to_read - set(landed.invitees)), progress)
+    rows += _read_each(client, sorted(landed.invitees_to_read - set(landed.invitees)), progress,
+                       why="a webhook's invitee", counter="webhook_reads")
     if rows:
         yield rows
 
@@ -319,16 +368,17 @@ def landed_routing_form_submissions(landed: LandedBatch) -> Iterator[list[dict]]
         yield list(landed.routing_form_submissions.values())
 
 
-def _read_each(client: RESTClient, uris: list[str], progress: Progress) -> list[dict]:
-    """The current resources a delivery named without carrying. One that is gone or hidden from this
-    token (404/403) is skipped with a warning: the next full run settles it either way."""
+def _read_each(client: RESTClient, uris: list[str], progress: Progress, *, why: str,
+               counter: str = "resource_reads") -> list[dict]:
+    """The current resources at `uris` (named by `why`: a webhook, an event). One that is gone or hidden
+    from this token (404/403) is skipped with a warning: the next full run settles it either way."""
     rows = []
     for uri in uris:
         response = client.get(urlsplit(uri).path)
         if response.status_code in (403, 404):
-            progress.say(f"warning: a webhook named {uri}, which answers {response.status_code}; skipped")
+            progress.say(f"warning: {why}, {uri}, answers {response.status_code}; skipped")
             continue
         response.raise_for_status()
         rows.append(response.json()["resource"])
-        progress.add(webhook_reads=1)
+        progress.add(**{counter: 1})
     return rows
