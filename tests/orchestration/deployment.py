@@ -13,14 +13,16 @@ from orchestration.definitions import defs as load_defs
 from orchestration.dev import DAGSTER_YAML
 from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
 from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from pipelines.sandbox.calendly.shapes import Shape
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
 class SandboxDeployment:
-    def __init__(self, tmp_path, instance: dg.DagsterInstance, *, seed: int, brevo_key: str):
+    def __init__(self, tmp_path, instance: dg.DagsterInstance, *, seed: int, brevo_key: str, events: int = 300,
+                 shape: Shape | None = None):
         self.instance = instance
-        self.account = CalendlyAccount.generate(seed=seed, events=300, now=NOW)
+        self.account = CalendlyAccount.generate(seed=seed, events=events, now=NOW, shape=shape)
         self.brevo_account = BrevoAccount(api_key=brevo_key)
         self.calendly = CalendlySandbox(self.account, rate_limit=0).start()
         self.brevo = BrevoSandbox(self.brevo_account, import_seconds=0.05).start()

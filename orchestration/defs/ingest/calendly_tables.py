@@ -152,7 +152,10 @@ def build_calendly_tables() -> dg.AssetsDefinition:
                 source = source.with_resources(*LANDED_RESOURCES)
             results = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
                                    dagster_dlt_translator=TRANSLATOR, loader_file_format="parquet"))
-            complete_raw_schema(pipeline, pipeline.last_trace.last_load_info, progress)
+            # A pipeline attached afresh: dagster-dlt's metadata step pops the names and types out of the
+            # live schema's columns (`_extract_table_schema_metadata`, 0.29), which dlt then refuses to
+            # migrate from (DestinationSchemaTampered). The stored schema is intact.
+            complete_raw_schema(calendly_pipeline(settings), pipeline.last_trace.last_load_info, progress)
             counts = _row_counts(pipeline, [result.asset_key.path[-1] for result in results])
             settle_landed(store, landed, progress)
             if upgrade_phones:
