@@ -3,7 +3,8 @@
 non-Latin and very long text, undocumented fields, webinars whose invitees page, ...), on each warehouse.
 
 Every stage must succeed (exit 0), and the raw tables, the marts and Brevo must equal the sandbox's truth.
-Bounded for CI: at most 200 events and a few examples per warehouse; Hypothesis prints the drawn shape
+Each named profile (empty, solo, team, enterprise, messy) runs every time as an explicit example.
+Bounded for CI: at most 200 events and two drawn examples per warehouse; Hypothesis prints the drawn shape
 and seed of a failure (`Falsifying example: ...`), which `Shape(**knobs)` and the seed reproduce.
 """
 
@@ -14,26 +15,36 @@ from datetime import datetime, timezone
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, note, settings, strategies as st
+from hypothesis import HealthCheck, Phase, example, given, note, settings, strategies as st
 
 from pipelines.cli import main
 from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
 from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
-from pipelines.sandbox.calendly.shapes import CANCELLATIONS, Shape
+from pipelines.sandbox.calendly.shapes import CANCELLATIONS, PROFILES, Shape
 from tests.extract.truth import differences
 from tests.sync.expected import brevo_differences
 from tests.transform.test_marts_match_truth import expected_statuses
 from tests.warehouses import KINDS, provide
 
-EXAMPLES = int(os.environ.get("CALENDLY_ELT_SHAPE_EXAMPLES", "3"))  # per warehouse; more by hand
+EXAMPLES = int(os.environ.get("CALENDLY_ELT_SHAPE_EXAMPLES", "2"))  # drawn, per warehouse; more by hand
+# Every named profile runs too, each time, at a size a test affords (the enterprise webinars still page).
+PROFILE_EVENTS = {"empty": 0, "solo": 120, "team": 150, "enterprise": 120, "messy": 150}
+
+
+def every_profile(test):
+    for name, events in PROFILE_EVENTS.items():
+        test = example(shape=PROFILES[name].shape, events=events, seed=7)(test)
+    return test
 
 
 @st.composite
 def shapes(draw) -> Shape:
     hosts = draw(st.integers(1, 6))
+    forms = draw(st.integers(0, 2))
     return Shape(
         hosts=hosts,
-        routing_forms=draw(st.integers(0, 2)),
+        routing_forms=forms,
+        routing_forms_on_plan=draw(st.booleans()) if forms == 0 else True,
         custom_questions=draw(st.booleans()),
         utm=draw(st.booleans()),
         null_timezones=draw(st.sampled_from([0.0, 0.3, 1.0])),
@@ -67,6 +78,7 @@ def _run_cli(calendly: CalendlySandbox, account: CalendlyAccount, brevo: BrevoSa
 @settings(max_examples=EXAMPLES, deadline=None, print_blob=True, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(shape=shapes(), events=st.integers(0, 200), seed=st.integers(0, 2**31))
+@every_profile
 def test_run_succeeds_and_matches_the_truth_on_any_shape(kind, shape, events, seed, tmp_path_factory, capsys):
     note(f"Shape(**{shape.knobs()}), events={events}, seed={seed}")
     now = datetime.now(timezone.utc).replace(microsecond=0)

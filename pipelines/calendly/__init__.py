@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
+from requests import HTTPError
 
 from ..progress import Progress
 from .client import calendly_client
@@ -104,7 +105,7 @@ def calendly_source(
     )
 
     events = scheduled_events(client, scope, window, progress)
-    forms = routing_forms(client, scope)
+    forms = routing_forms(client, scope, progress)
     listing = _EventTypeListing(client, scope)
     resources = [
         event_types(client, listing, progress),
@@ -302,11 +303,19 @@ def _needs_invitees(event: dict, fingerprints: dict, window: _Window, previous_r
 
 @dlt.resource(name="routing_forms", primary_key="uri", write_disposition="merge", columns=ROUTING_FORM_COLUMNS,
               nested_hints=ROUTING_FORM_NESTED_HINTS)
-def routing_forms(client: RESTClient, scope: LazyScope) -> Iterator[list[dict]]:
-    """Routing forms are listed per organization, which only an admin may do."""
-    if scope().is_admin:
+def routing_forms(client: RESTClient, scope: LazyScope, progress: Progress) -> Iterator[list[dict]]:
+    """Routing forms are listed per organization, which only an admin may do, and only on plans that
+    have them: a listing refused with 403 leaves the (empty) table as it is, with one warning line."""
+    if not scope().is_admin:
+        return
+    try:
         yield from client.paginate(
             "/routing_forms", params={"organization": scope().organization_uri, "count": PAGE_SIZE})
+    except HTTPError as err:
+        if err.response is None or err.response.status_code != 403:
+            raise
+        progress.say("warning: Calendly refuses to list this organization's routing forms (403: not on its "
+                     "plan, or not for this token); loading none")
 
 
 @dlt.transformer(name="routing_form_submissions", primary_key="uri", write_disposition="merge",

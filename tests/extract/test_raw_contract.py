@@ -3,14 +3,18 @@ whatever the account holds (here: a token that sees no routing forms, and no UTM
 
 from __future__ import annotations
 
+import io
 import os
 
+import duckdb
 import pytest
 
 from pipelines.calendly import spec_to_schema
 from pipelines.calendly.raw_schema import RAW_TABLES
 from pipelines.extract import run_extract
+from pipelines.progress import Progress
 from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from pipelines.sandbox.calendly.shapes import Shape
 
 from .conftest import NOW, settings_for
 
@@ -110,3 +114,18 @@ def test_every_contract_table_and_column_exists_for_a_token_that_sees_little(any
             assert any_warehouse.query("select count(*) from calendly_raw.invitees where payment__amount is not null") \
                 == [(0,)]
 
+
+
+def test_a_plan_without_routing_forms_loads_the_rest_with_one_warning(tmp_path):
+    """An admin whose plan has no routing forms: Calendly answers 403 to the listing. The run goes on,
+    says so in one line, and the routing-form tables exist, empty."""
+    account = CalendlyAccount.generate(seed=5, events=20, now=NOW, shape=Shape(routing_forms=0, routing_forms_on_plan=False))
+    with CalendlySandbox(account, rate_limit=0) as sandbox:
+        settings = settings_for(account, sandbox, tmp_path / "warehouse.duckdb")
+        said = io.StringIO()
+        summary = run_extract(settings, Progress("extract", stream=said))
+    assert summary.rows_loaded["invitees"] == len(account.truth()["invitees"])
+    [warning] = [line for line in said.getvalue().splitlines() if line.startswith("warning:")]
+    assert "routing forms" in warning and "403" in warning
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from calendly_raw.routing_form_submissions").fetchone() == (0,)

@@ -323,3 +323,13 @@ def test_any_shape_gives_a_consistent_account_that_takes_mutations(shape, events
         account.add_routing_form_submission()
     twin = make_account(seed=seed, events=events, shape=shape, past_days=days[0], future_days=days[1])
     assert twin.truth() == truth
+
+
+def test_a_plan_without_routing_forms_refuses_to_list_them():
+    account = make_account(seed=7, events=20, shape=Shape(routing_forms=0, routing_forms_on_plan=False))
+    with CalendlySandbox(account, rate_limit=None) as sb:
+        response = session(account.tokens["admin"]).get(f"{sb.url}/routing_forms",
+                                                        params={"organization": account.organization_uri})
+        assert response.status_code == 403 and response.json()["title"] == "Permission Denied"
+    with pytest.raises(ValueError):
+        Shape(routing_forms=1, routing_forms_on_plan=False)

@@ -415,6 +415,8 @@ class Api:
         desc = self._desc(req, "created_at")
         self._count(req), self._cursor(req)
         org = self._uri(req, "organization", "organizations", required=True)
+        if not self.a.shape.routing_forms_on_plan:
+            raise denied("Routing forms are not available on your plan.")
         if not req.admin or org != self.a.organization_uri:
             raise denied()
         return self._page(req, self.a.form_keys(), lambda k: self.a.form(k[1]), desc=desc)

@@ -20,6 +20,7 @@ class Shape:
 
     hosts: int = 5  # users in the organization; 1 = a solo user who owns their own organization
     routing_forms: int = 2  # published routing forms (0 = none, and no submissions)
+    routing_forms_on_plan: bool = True  # False: a plan without routing forms: listing them answers 403
     custom_questions: bool = True  # False: event types ask nothing, every questions_and_answers is []
     utm: bool = True  # False: every tracking.* value is null (invitees and routing-form submissions)
     null_timezones: float = 0.0  # share of invitees whose timezone is null (the spec allows it)
@@ -36,6 +37,8 @@ class Shape:
             raise ValueError("hosts must be >= 1 (the owner)")
         if self.routing_forms < 0 or self.deleted_event_types < 0 or self.departed_hosts < 0:
             raise ValueError("routing_forms, deleted_event_types and departed_hosts must be >= 0")
+        if not self.routing_forms_on_plan and self.routing_forms:
+            raise ValueError("a plan without routing forms has none: routing_forms must be 0")
         if self.departed_hosts > self.hosts - 1:
             raise ValueError("departed_hosts must leave the owner: at most hosts - 1")
         if not 0.0 <= self.null_timezones <= 1.0:
