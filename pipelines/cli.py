@@ -275,8 +275,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         _print_marts_summary(warehouse)
         print(run_sync(demo_settings, Progress("sync")).line())
         lists = brevo_account.lists()
-        print(f"  Brevo now holds {len(brevo_account.contacts()):,} contacts in {len(lists)} lists: "
-              + ", ".join(sorted(v["name"] for v in lists.values())))
+        names = ", ".join(sorted(v["name"] for v in lists.values()))
+        print(f"  Brevo now holds {len(brevo_account.contacts()):,} contacts in {len(lists)} lists"
+              + (f": {names}" if names else ""))
     try:
         report = build_report(warehouse, demo_settings.reports_dir)
     except ReportError as exc:

@@ -45,6 +45,7 @@ EDGES = {
     ("staging/int_invitees_statused", "marts/bookings"),
     ("staging/int_routing_answers_aggregated", "marts/bookings"),
     ("staging/stg_calendly__event_memberships", "staging/int_event_hosts_aggregated"),
+    ("staging/stg_calendly__event_memberships", "marts/scheduling_hosts_weekly"),  # names of hosts who left
     ("staging/stg_calendly__event_types", "marts/bookings"),
     ("staging/stg_calendly__invitee_answers", "staging/int_invitee_fields_mapped"),
     ("staging/stg_calendly__invitees", "marts/bookings"),

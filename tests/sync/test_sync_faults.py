@@ -34,7 +34,8 @@ def test_a_rejected_batch_stays_pending_and_the_next_run_sends_it(tmp_path):
     stack = Stack(tmp_path, events=300)
     try:
         stack.refresh()
-        stack.brevo_account.contact_limit_per_import_bytes = 4_000  # Brevo refuses every import (400)
+        # Brevo refuses every import (400): a limit below the smallest body (one contact, and the envelope).
+        stack.brevo_account.contact_limit_per_import_bytes = 100
         first = run_sync(stack.settings)
         assert first.failed == first.creates > 0 and first.synced == 0
         assert stack.brevo_account.contacts() == {}
