@@ -305,17 +305,18 @@ def _needs_invitees(event: dict, fingerprints: dict, window: _Window, previous_r
               nested_hints=ROUTING_FORM_NESTED_HINTS)
 def routing_forms(client: RESTClient, scope: LazyScope, progress: Progress) -> Iterator[list[dict]]:
     """Routing forms are listed per organization, which only an admin may do, and only on plans that
-    have them: a listing refused with 403 leaves the (empty) table as it is, with one warning line."""
+    have them: a listing refused (403, or 404 where the endpoint is not offered) leaves the (empty)
+    tables as they are, with one warning line."""
     if not scope().is_admin:
         return
     try:
         yield from client.paginate(
             "/routing_forms", params={"organization": scope().organization_uri, "count": PAGE_SIZE})
     except HTTPError as err:
-        if err.response is None or err.response.status_code != 403:
+        if err.response is None or err.response.status_code not in (403, 404):
             raise
-        progress.say("warning: Calendly refuses to list this organization's routing forms (403: not on its "
-                     "plan, or not for this token); loading none")
+        progress.say(f"warning: Calendly refuses to list this organization's routing forms ({err.response.status_code}"
+                     ": not on its plan, or not for this token); loading none")
 
 
 @dlt.transformer(name="routing_form_submissions", primary_key="uri", write_disposition="merge",
