@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from pipelines.config import Settings  # noqa: E402
 from pipelines.extract import run_extract  # noqa: E402
 from pipelines.progress import Progress  # noqa: E402
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
+from sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
 
 
 def baseline(url: str, token: str, workdir: Path) -> tuple[float, int]:

@@ -27,7 +27,7 @@ from pipelines.calendly.client import calendly_client  # noqa: E402
 from pipelines.pacing import RateLimitPacer  # noqa: E402
 from pipelines.config import Settings  # noqa: E402
 from pipelines.extract import calendly_pipeline, run_extract  # noqa: E402
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
+from sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
 
 
 def per_request(account: CalendlyAccount, sandbox: CalendlySandbox) -> None:

@@ -27,8 +27,8 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # as the CLI does
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox  # noqa: E402
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
+from sandbox.brevo import BrevoAccount, BrevoSandbox  # noqa: E402
+from sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

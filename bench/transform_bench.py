@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.config import Settings  # noqa: E402
 from pipelines.extract import run_extract  # noqa: E402
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
+from sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
 from pipelines.transform import run_transform  # noqa: E402
 
 

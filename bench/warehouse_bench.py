@@ -31,8 +31,8 @@ import psycopg2  # noqa: E402
 from pipelines.brevo.sync import run_sync  # noqa: E402
 from pipelines.config import Settings  # noqa: E402
 from pipelines.extract import run_extract  # noqa: E402
-from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox  # noqa: E402
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
+from sandbox.brevo import BrevoAccount, BrevoSandbox  # noqa: E402
+from sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
 from pipelines.snapshot import publish  # noqa: E402
 from pipelines.transform import run_transform  # noqa: E402
 

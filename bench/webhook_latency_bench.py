@@ -39,8 +39,8 @@ from orchestration.defs.webhook_runs import INTERVAL_SECONDS, JOB_NAME, SENSOR_N
 from orchestration.dev import DAGSTER_YAML  # noqa: E402
 from orchestration.resources import CalendlyEltConfig  # noqa: E402
 from pipelines.config import Settings  # noqa: E402
-from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox  # noqa: E402
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
+from sandbox.brevo import BrevoAccount, BrevoSandbox  # noqa: E402
+from sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
 from pipelines.webhooks import LandingStore, landing_path  # noqa: E402
 
 BIN = Path(sys.executable).parent

@@ -10,6 +10,7 @@ previous sandbox never meets a new one. Ctrl-C stops Dagster and the sandboxes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -24,23 +25,19 @@ WORKSPACE = PROJECT_ROOT / "workspace.yaml"
 SANDBOX_DIR = PROJECT_ROOT / "data" / "sandbox"
 
 
-def _start_sandboxes(env: dict, folder: Path, events: int, seed: int) -> list:
-    from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
-    from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+def _use_sandboxes(env: dict, folder: Path, events: int, seed: int, stack: contextlib.ExitStack) -> None:
+    """Start the sandboxes until `stack` closes, and point `env` at them and at `folder` (emptied first)."""
+    from sandbox.stack import start_sandboxes
 
     shutil.rmtree(folder, ignore_errors=True)
-    account = CalendlyAccount.generate(seed=seed, events=events)
-    brevo_account = BrevoAccount(api_key="xkeysib-ui-sandbox")
     # No rate limit: a first backfill at Calendly's 500 requests/min would keep the UI busy for minutes.
-    calendly = CalendlySandbox(account, host="127.0.0.1", port=0, rate_limit=0).start()
-    brevo = BrevoSandbox(brevo_account, host="127.0.0.1", port=0).start()
+    sandboxes = stack.enter_context(start_sandboxes(events=events, seed=seed, rate_limit=0,
+                                                    brevo_api_key="xkeysib-ui-sandbox"))
     env.pop("WAREHOUSE_URL", None)  # sandbox rows go to a DuckDB file of their own, never a real warehouse
-    env.update(CALENDLY_API_URL=calendly.url, CALENDLY_ACCESS_TOKEN=account.tokens["admin"],
-               BREVO_API_URL=brevo.url, BREVO_API_KEY=brevo_account.api_key,
-               WAREHOUSE_PATH=str(folder / "warehouse.duckdb"), DAGSTER_HOME=str(folder / "dagster"))
-    print(f"ui: no CALENDLY_ACCESS_TOKEN set, so runs use the sandboxes: Calendly {calendly.url} "
-          f"({events:,} events), Brevo {brevo.url}; everything in {folder}", flush=True)
-    return [calendly, brevo]
+    env.update(sandboxes.env(), WAREHOUSE_PATH=str(folder / "warehouse.duckdb"),
+               DAGSTER_HOME=str(folder / "dagster"))
+    print(f"ui: no CALENDLY_ACCESS_TOKEN set, so runs use the sandboxes: Calendly {sandboxes.calendly.url} "
+          f"({events:,} events), Brevo {sandboxes.brevo.url}; everything in {folder}", flush=True)
 
 
 def _dagster_home(env: dict) -> None:
@@ -62,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     env = dict(os.environ, RUNTIME__DLTHUB_TELEMETRY=os.environ.get("RUNTIME__DLTHUB_TELEMETRY", "false"))
-    sandboxes = [] if env.get("CALENDLY_ACCESS_TOKEN") else _start_sandboxes(
-        env, args.sandbox_dir.resolve(), args.events, args.seed)
-    try:
+    with contextlib.ExitStack() as stack:  # stops the sandboxes, if started, once Dagster has stopped
+        if not env.get("CALENDLY_ACCESS_TOKEN"):
+            _use_sandboxes(env, args.sandbox_dir.resolve(), args.events, args.seed, stack)
         _dagster_home(env)
         command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(WORKSPACE),
                    "-h", args.host, "-p", str(args.port)]
@@ -74,9 +71,6 @@ def main(argv: list[str] | None = None) -> int:
             return process.wait()
         except KeyboardInterrupt:  # dagster dev got the same Ctrl-C and shuts down on its own
             return process.wait()
-    finally:
-        for sandbox in sandboxes:
-            sandbox.stop()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ from .errors import BREVO, CALENDLY, describe
 from .progress import Progress
 
 DEMO_WAREHOUSE = PROJECT_ROOT / "data" / "demo" / "warehouse.duckdb"
+# The sandbox's account profiles (PROFILES in sandbox/calendly/shapes.py; a test keeps the two equal), written
+# out so that building the parser imports nothing of the sandbox: the pipeline never imports it.
+SANDBOX_PROFILES = ("empty", "solo", "team", "enterprise", "messy")
 
 
 def _source_options(args: argparse.Namespace) -> dict:
@@ -104,52 +107,29 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if summary.failed else status
 
 
-def _sandbox_account(args: argparse.Namespace):
-    """The sandbox's Calendly account for ``--profile``; ``--events`` and ``--rate-limit`` left
-    unset take the profile's (written back to ``args``, which the summaries print)."""
-    from .sandbox.calendly import CalendlyAccount
-    from .sandbox.calendly.shapes import PROFILES
-
-    profile = PROFILES[args.profile]
-    if args.events is None:
-        args.events = profile.events
-    if "rate_limit" in vars(args) and args.rate_limit is None:  # the demo has none: it serves without a limit
-        args.rate_limit = profile.rate_limit
-    return CalendlyAccount.generate(seed=args.seed, events=args.events, shape=profile.shape)
-
-
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    from .sandbox.brevo import BrevoAccount, BrevoSandbox
-    from .sandbox.calendly import CalendlySandbox
+    from sandbox.stack import start_sandboxes
 
-    account = _sandbox_account(args)
-    brevo_account = BrevoAccount(api_key="xkeysib-sandbox-0001")
-    calendly = CalendlySandbox(account, host="127.0.0.1", port=args.port, rate_limit=args.rate_limit,
-                               fault_rate=args.fault_rate, latency_ms=args.latency_ms)
-    brevo = BrevoSandbox(brevo_account, host="127.0.0.1", port=args.brevo_port, fault_rate=args.fault_rate,
-                         latency_ms=args.latency_ms)
-    calendly.start()
-    brevo.start()
-    limit = f"{args.rate_limit:,} requests/minute" if args.rate_limit else "no rate limit"
-    print(f"Calendly sandbox: {calendly.url} (profile {args.profile}: {args.events:,} events, seed {args.seed}, "
-          f"{limit})")
-    print(f"Brevo sandbox:    {brevo.url}")
-    print("Point calendly-elt at them with:")
-    print(f"  export CALENDLY_API_URL={calendly.url}")
-    print(f"  export CALENDLY_ACCESS_TOKEN={account.tokens['admin']}   # organization owner")
-    print(f"  export BREVO_API_URL={brevo.url}")
-    print(f"  export BREVO_API_KEY={brevo_account.api_key}")
-    if "member" in account.tokens:  # a solo or empty account has no one but the owner
-        print(f"  # a Calendly member without admin rights: {account.tokens['member']}")
-    print("Ctrl-C stops them.", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        calendly.stop()
-        brevo.stop()
+    with start_sandboxes(args.profile, events=args.events, seed=args.seed, calendly_port=args.port,
+                         brevo_port=args.brevo_port, rate_limit=args.rate_limit, fault_rate=args.fault_rate,
+                         latency_ms=args.latency_ms) as sandboxes:
+        limit = f"{sandboxes.rate_limit:,} requests/minute" if sandboxes.rate_limit else "no rate limit"
+        print(f"Calendly sandbox: {sandboxes.calendly.url} (profile {args.profile}: {sandboxes.events:,} events, "
+              f"seed {args.seed}, {limit})")
+        print(f"Brevo sandbox:    {sandboxes.brevo.url}")
+        print("Point calendly-elt at them with:")
+        notes = {"CALENDLY_ACCESS_TOKEN": "   # organization owner"}
+        for name, value in sandboxes.env().items():
+            print(f"  export {name}={value}{notes.get(name, '')}")
+        member = sandboxes.calendly_account.tokens.get("member")  # a solo or empty account has no one but the owner
+        if member:
+            print(f"  # a Calendly member without admin rights: {member}")
+        print("Ctrl-C stops them.", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
     return 0
 
 
@@ -247,11 +227,11 @@ def cmd_webhooks_delete(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """The whole job on the sandboxes (Calendly and Brevo), into a demo warehouse of its own."""
+    from sandbox.stack import start_sandboxes
+
     from .brevo.sync import run_sync
     from .extract import run_extract
     from .report import ReportError, build_report
-    from .sandbox.brevo import BrevoAccount, BrevoSandbox
-    from .sandbox.calendly import CalendlySandbox
     from .transform import run_transform
 
     # A folder of its own: the demo's warehouse, dlt state and report never mix with a real account's.
@@ -259,24 +239,24 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     # Each demo generates a new sandbox account, so it starts from an empty demo warehouse.
     warehouse.unlink(missing_ok=True)
     shutil.rmtree(warehouse.parent / ".dlt" / warehouse.stem, ignore_errors=True)
-    account = _sandbox_account(args)
-    brevo_account = BrevoAccount(api_key="xkeysib-demo-sandbox")
-    # No Calendly rate limit: the demo shows the pipeline in seconds (`calendly-elt sandbox` has 500/min).
-    with CalendlySandbox(account, host="127.0.0.1", port=0, rate_limit=0) as sandbox, \
-            BrevoSandbox(brevo_account, host="127.0.0.1", port=0, import_seconds=0.1) as brevo:
-        print(f"demo: Calendly sandbox with {args.events:,} events at {sandbox.url}, Brevo sandbox at {brevo.url}")
-        demo_settings = replace(settings, calendly_token=account.tokens["admin"], calendly_api_url=sandbox.url,
-                                warehouse_path=warehouse, warehouse_url=None, brevo_api_key=brevo_account.api_key,
-                                brevo_api_url=brevo.url)
+    # No Calendly rate limit: the demo shows the pipeline in seconds (`calendly-elt sandbox` has the profile's).
+    with start_sandboxes(args.profile, events=args.events, seed=args.seed, rate_limit=0, import_seconds=0.1,
+                         brevo_api_key="xkeysib-demo-sandbox") as sandboxes:
+        print(f"demo: Calendly sandbox with {sandboxes.events:,} events at {sandboxes.calendly.url}, "
+              f"Brevo sandbox at {sandboxes.brevo.url}")
+        env = sandboxes.env()
+        demo_settings = replace(settings, calendly_token=env["CALENDLY_ACCESS_TOKEN"],
+                                calendly_api_url=env["CALENDLY_API_URL"], warehouse_path=warehouse, warehouse_url=None,
+                                brevo_api_key=env["BREVO_API_KEY"], brevo_api_url=env["BREVO_API_URL"])
         summary = run_extract(demo_settings, Progress("extract"))
         print(summary.line())
         _print_raw_summary(warehouse)
         print(run_transform(demo_settings, Progress("transform")).line())
         _print_marts_summary(warehouse)
         print(run_sync(demo_settings, Progress("sync")).line())
-        lists = brevo_account.lists()
+        lists = sandboxes.brevo_account.lists()
         names = ", ".join(sorted(v["name"] for v in lists.values()))
-        print(f"  Brevo now holds {len(brevo_account.contacts()):,} contacts in {len(lists)} lists"
+        print(f"  Brevo now holds {len(sandboxes.brevo_account.contacts()):,} contacts in {len(lists)} lists"
               + (f": {names}" if names else ""))
     try:
         report = build_report(warehouse, demo_settings.reports_dir)
@@ -337,6 +317,17 @@ def cmd_auth_login(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class _ProfilesHelp(argparse.HelpFormatter):
+    """`calendly-elt sandbox --help` describes each profile, read from the sandbox when that help is shown."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.dest != "profile":
+            return action.help
+        from sandbox.calendly.shapes import PROFILES
+
+        return f"{action.help}: " + ", ".join(f"{name} ({p.description})" for name, p in PROFILES.items())
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="calendly-elt", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -367,12 +358,10 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="extract, transform, snapshot, report and sync, in order")
     run.set_defaults(func=cmd_run)
 
-    from .sandbox.calendly.shapes import PROFILES  # a dataclass module: no I/O, nothing heavy
-
-    profiles = ", ".join(f"{name} ({p.description})" for name, p in PROFILES.items())
-    sandbox = sub.add_parser("sandbox", help="serve the Calendly and Brevo sandboxes on loopback")
-    sandbox.add_argument("--profile", choices=PROFILES, default="team",
-                         help=f"kind of Calendly account (default team): {profiles}")
+    sandbox = sub.add_parser("sandbox", help="serve the Calendly and Brevo sandboxes on loopback",
+                             formatter_class=_ProfilesHelp)
+    sandbox.add_argument("--profile", choices=SANDBOX_PROFILES, default="team",
+                         help="kind of Calendly account (default team)")
     sandbox.add_argument("--events", type=int, help="scheduled events (default: the profile's)")
     sandbox.add_argument("--seed", type=int, default=7)
     sandbox.add_argument("--port", type=int, default=8765, help="Calendly sandbox port")
@@ -384,7 +373,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.set_defaults(func=cmd_sandbox)
 
     demo = sub.add_parser("demo", help="run the pipeline on the sandbox and print a summary")
-    demo.add_argument("--profile", choices=PROFILES, default="team",
+    demo.add_argument("--profile", choices=SANDBOX_PROFILES, default="team",
                       help="kind of Calendly account (default team; see `sandbox --help`)")
     demo.add_argument("--events", type=int, help="scheduled events (default: the profile's)")
     demo.add_argument("--seed", type=int, default=7)

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, note, settings, strategies as st
 
 from pipelines.cli import main
-from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
-from pipelines.sandbox.calendly.shapes import CANCELLATIONS, PROFILES, Shape
+from sandbox.brevo import BrevoAccount, BrevoSandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly.shapes import CANCELLATIONS, PROFILES, Shape
 from tests.extract.truth import differences
 from tests.sync.expected import brevo_differences
 from tests.transform.test_marts_match_truth import expected_statuses

@@ -36,7 +36,7 @@ from bench.peers.singer_peer import PeerRun, SingerPeer, emitted_output, ensure_
 from pipelines.config import Settings  # noqa: E402
 from pipelines.extract import run_extract  # noqa: E402
 from pipelines.progress import Progress  # noqa: E402
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
+from sandbox.calendly import CalendlyAccount, CalendlySandbox  # noqa: E402
 
 OURS, PEER = "calendly-elt extract (dlt)", "tap-calendly → target-duckdb"
 STREAM = "↳ what the tap sent (last record per uri)"

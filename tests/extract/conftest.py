@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.config import Settings
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
 from tests.warehouses import TestWarehouse
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)

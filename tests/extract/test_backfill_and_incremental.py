@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from pipelines.extract import run_extract
-from pipelines.sandbox.calendly import CalendlySandbox
+from sandbox.calendly import CalendlySandbox
 
 from .conftest import settings_for
 from .truth import differences

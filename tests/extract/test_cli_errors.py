@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
 
 from .conftest import NOW
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.extract import run_extract
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
 
 from .conftest import NOW, settings_for
 from .truth import differences

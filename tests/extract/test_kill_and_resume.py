@@ -11,7 +11,7 @@ import time
 import pytest
 
 from pipelines.extract import run_extract
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
 
 from .conftest import NOW, settings_for
 from .truth import differences

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.extract import run_extract
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
 from pipelines.webhooks import LandingStore, landing_path
 
 from .conftest import NOW, settings_for

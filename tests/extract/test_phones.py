@@ -4,7 +4,7 @@ and the one-time fill for answers loaded before."""
 from pipelines import phones_backfill
 from pipelines.calendly.phones import to_e164, with_phone_numbers
 from pipelines.extract import run_extract
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
 
 from .conftest import settings_for
 

@@ -13,8 +13,8 @@ from pipelines.calendly import spec_to_schema
 from pipelines.calendly.raw_schema import RAW_TABLES
 from pipelines.extract import run_extract
 from pipelines.progress import Progress
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
-from pipelines.sandbox.calendly.shapes import Shape
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly.shapes import Shape
 
 from .conftest import NOW, settings_for
 

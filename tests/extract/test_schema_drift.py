@@ -9,9 +9,9 @@ import io
 
 from pipelines.extract import run_extract
 from pipelines.progress import Progress
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
-from pipelines.sandbox.calendly.quirks import DRIFTING, NESTED, NEW_LIST, NEW_OBJECT, NEW_STRING
-from pipelines.sandbox.calendly.shapes import Shape
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly.quirks import DRIFTING, NESTED, NEW_LIST, NEW_OBJECT, NEW_STRING
+from sandbox.calendly.shapes import Shape
 
 from .conftest import NOW, settings_for
 from .truth import differences

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from pipelines.oauth import TokenClient, TokenStore
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
-from pipelines.sandbox.calendly.oauth import SANDBOX_CLIENT_ID, SandboxOAuth
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly.oauth import SANDBOX_CLIENT_ID, SandboxOAuth
 
 WEB_CLIENT_ID, WEB_CLIENT_SECRET = "calendly-elt-web", "sandbox-web-secret"
 LIFETIME = 7200  # Calendly's access-token lifetime

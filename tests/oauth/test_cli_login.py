@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from pipelines.oauth import TokenStore
-from pipelines.sandbox.calendly.oauth import SANDBOX_CLIENT_ID
+from sandbox.calendly.oauth import SANDBOX_CLIENT_ID
 from tests.oauth.conftest import api, follow
 
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 from pipelines.oauth.login import pkce_pair
-from pipelines.sandbox.calendly.oauth import SANDBOX_CLIENT_ID
+from sandbox.calendly.oauth import SANDBOX_CLIENT_ID
 
 from .conftest import LIFETIME, WEB_CLIENT_ID, WEB_CLIENT_SECRET, api
 

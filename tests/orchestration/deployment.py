@@ -11,9 +11,9 @@ import yaml
 
 from orchestration.definitions import defs as load_defs
 from orchestration.dev import DAGSTER_YAML
-from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
-from pipelines.sandbox.calendly.shapes import Shape
+from sandbox.brevo import BrevoAccount, BrevoSandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly.shapes import Shape
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 

@@ -5,7 +5,7 @@ invitees whose invitee lists page). Every asset materializes and every check pas
 import dagster as dg
 import pytest
 
-from pipelines.sandbox.calendly.shapes import PROFILES
+from sandbox.calendly.shapes import PROFILES
 from tests.extract.truth import differences
 from tests.orchestration.deployment import SandboxDeployment, deployed
 from tests.sync.expected import brevo_differences

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
 
 # A fixed reference instant keeps every generated account identical from run to run.
 NOW = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
+from sandbox.brevo import BrevoAccount, BrevoSandbox
 
 from .brevo_contract import validate_brevo_request, validate_brevo_response
 

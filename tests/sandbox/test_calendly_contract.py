@@ -21,8 +21,8 @@ from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_schema_validator import OAS30Validator
 
-from pipelines.sandbox.calendly import CalendlySandbox
-from pipelines.sandbox.calendly.shapes import PROFILES, Shape
+from sandbox.calendly import CalendlySandbox
+from sandbox.calendly.shapes import PROFILES, Shape
 
 from .conftest import local, make_account, session
 

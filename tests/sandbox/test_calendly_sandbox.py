@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
 
 from .conftest import local, make_account, session
 

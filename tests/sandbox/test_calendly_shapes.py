@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines import cli
-from pipelines.sandbox.calendly import CalendlySandbox, quirks
-from pipelines.sandbox.calendly.shapes import CANCELLATIONS, PROFILES, Shape
+from sandbox.calendly import CalendlySandbox, quirks
+from sandbox.calendly.shapes import CANCELLATIONS, PROFILES, Shape
 
 from .conftest import local, make_account, session
 from .test_calendly_sandbox import by_uri, served, walk

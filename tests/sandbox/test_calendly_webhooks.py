@@ -16,7 +16,7 @@ import yaml
 from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30Validator
 
-from pipelines.sandbox.calendly import CalendlySandbox
+from sandbox.calendly import CalendlySandbox
 from pipelines.webhooks import LandingStore, verify
 from tests.webhooks.receiver import serving
 

@@ -7,8 +7,8 @@ import pytest
 
 from pipelines.config import Settings
 from pipelines.extract import run_extract
-from pipelines.sandbox.brevo import BrevoAccount, BrevoSandbox
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.brevo import BrevoAccount, BrevoSandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
 from pipelines.transform import run_transform
 from tests.warehouses import TestWarehouse
 

@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.config import Settings
 from pipelines.extract import run_extract
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
 from pipelines.transform import TransformFailed, run_transform
 from tests.warehouses import KINDS, provide
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from pipelines.cli import main
-from pipelines.sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox
 
 from ..sandbox.test_calendly_webhooks import landing_receiver
 
