@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, example, given, note, settings, strat
 
 from pipelines.cli import main
 from sandbox.brevo import BrevoAccount, BrevoSandbox
-from sandbox.calendly import CalendlyAccount, CalendlySandbox
+from sandbox.calendly import CalendlyAccount, CalendlySandbox, quirks
 from sandbox.calendly.shapes import CANCELLATIONS, PROFILES, Shape
 from tests.extract.truth import differences
 from tests.sync.expected import brevo_differences
@@ -49,6 +49,7 @@ def shapes(draw) -> Shape:
         custom_questions=draw(st.booleans()),
         utm=draw(st.booleans()),
         null_timezones=draw(st.sampled_from([0.0, 0.3, 1.0])),
+        unknown_timezones=draw(st.sampled_from([0.0, 0.2])),
         cancellations=draw(st.sampled_from(CANCELLATIONS)),
         no_shows=draw(st.booleans()),
         deleted_event_types=draw(st.integers(0, 2)),
@@ -98,6 +99,10 @@ def test_run_succeeds_and_matches_the_truth_on_any_shape(kind, shape, events, se
         by_invitee, by_email = expected_statuses(truth, datetime.now(timezone.utc))
         assert dict(warehouse.query("select invitee_uri, booking_status from marts.bookings")) == by_invitee
         assert dict(warehouse.query("select email, booking_status from marts.contacts")) == by_email
+        # No local time without a zone the warehouse knows (and no failed query because of one).
+        odd = ", ".join(f"'{zone}'" for zone in quirks.UNKNOWN_TIMEZONES)
+        assert warehouse.query(f"select count(*) from marts.bookings where start_time_local is not null "
+                               f"and (timezone is null or timezone in ({odd}))") == [(0,)]
 
         assert brevo_differences(warehouse.warehouse, brevo_account) == []
         got = {email: contact["attributes"].get("BOOKING_STATUS")

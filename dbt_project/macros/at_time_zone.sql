@@ -1,4 +1,5 @@
-{#- A UTC timestamp as wall-clock time in an IANA time zone (NULL when the zone is unknown).
+{#- A UTC timestamp as wall-clock time in an IANA time zone the warehouse knows (an unknown one fails
+    the query: check it against `time_zone_names()` first, as bookings.sql does).
     DuckDB (with ICU) and PostgreSQL both spell it `AT TIME ZONE`; adapters that differ override
     `<adapter>__at_time_zone`. -#}
 {% macro at_time_zone(timestamp, tz) -%}

@@ -358,6 +358,8 @@ def generate(seed: int, n_events: int, now: datetime, past_days: int, future_day
                 quirks.roughen_answers(krng, d["questions"], inv["questions_and_answers"])
             if shape.null_timezones and krng.random() < shape.null_timezones:
                 inv["timezone"] = None  # the booking page could not tell
+            if shape.unknown_timezones and krng.random() < shape.unknown_timezones:
+                inv["timezone"] = krng.choice(quirks.UNKNOWN_TIMEZONES)  # a string, but no zone anyone knows
             if twin is not None:  # a rescheduled booking keeps what the person entered
                 for f in ("email", "first_name", "last_name", "name", "questions_and_answers", "timezone",
                           "tracking", "text_reminder_number"):

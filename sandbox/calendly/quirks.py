@@ -48,6 +48,10 @@ def roughen_answers(rng: random.Random, questions: list, qa: list) -> None:
             item["answer"] = very_long("We need help with routing.\n") if rng.random() < 0.2 else rng.choice(TEXTS)
 
 
+# Time zone strings that are strings (the spec asks no more) but name no zone a warehouse knows.
+UNKNOWN_TIMEZONES = ("", "Mars/Olympus_Mons", "GMT+05:30", "Eastern Time")
+
+
 # ---------------------------------------------------------------------------- undocumented fields
 # What a field Calendly added last month looks like: a string, an object, a list of objects, and
 # one whose JSON type is a number on most rows and a string on a few (schema drift).

@@ -24,6 +24,7 @@ class Shape:
     custom_questions: bool = True  # False: event types ask nothing, every questions_and_answers is []
     utm: bool = True  # False: every tracking.* value is null (invitees and routing-form submissions)
     null_timezones: float = 0.0  # share of invitees whose timezone is null (the spec allows it)
+    unknown_timezones: float = 0.0  # share whose timezone is a string no time zone database knows ("", ...)
     cancellations: str = "some"  # "some" (~10%, plus reschedules), "none" (neither), "only" (every invitee)
     no_shows: bool = True  # False: no invitee of the history is marked as a no-show
     deleted_event_types: int = 0  # event types with bookings deleted later: fetchable, no longer listed
@@ -41,8 +42,8 @@ class Shape:
             raise ValueError("a plan without routing forms has none: routing_forms must be 0")
         if self.departed_hosts > self.hosts - 1:
             raise ValueError("departed_hosts must leave the owner: at most hosts - 1")
-        if not 0.0 <= self.null_timezones <= 1.0:
-            raise ValueError("null_timezones is a share: 0.0 to 1.0")
+        if not 0.0 <= self.null_timezones <= 1.0 or not 0.0 <= self.unknown_timezones <= 1.0:
+            raise ValueError("null_timezones and unknown_timezones are shares: 0.0 to 1.0")
         if self.cancellations not in CANCELLATIONS:
             raise ValueError(f"cancellations must be one of {', '.join(CANCELLATIONS)}")
         if self.group_size is not None:
@@ -79,8 +80,10 @@ PROFILES: dict[str, Profile] = {
                                 departed_hosts=2), events=2000, rate_limit=500,
                           description="25 hosts (2 departed), webinars of 100+ invitees, 4 routing forms, "
                                       "a deleted event type"),
-    "messy": Profile(Shape(hosts=8, routing_forms=3, utm=False, null_timezones=0.2, deleted_event_types=2,
-                           departed_hosts=2, long_answers=True, unknown_fields=True), events=1000, rate_limit=500,
-                     description="every rough edge at once: null timezones, no UTM, deleted types, departed "
-                                 "hosts, long and non-Latin text, fields the API reference does not document"),
+    "messy": Profile(Shape(hosts=8, routing_forms=3, utm=False, null_timezones=0.2, unknown_timezones=0.05,
+                           deleted_event_types=2, departed_hosts=2, long_answers=True, unknown_fields=True),
+                     events=1000, rate_limit=500,
+                     description="every rough edge at once: null and unknown timezones, no UTM, deleted types, "
+                                 "departed hosts, long and non-Latin text, fields the API reference does not "
+                                 "document"),
 }

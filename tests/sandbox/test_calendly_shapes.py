@@ -139,6 +139,12 @@ def test_null_timezones():
     assert all(rows[i["old_invitee"]]["timezone"] == i["timezone"] for i in api["invitees"] if i["old_invitee"])
 
 
+def test_unknown_timezones():
+    _, api = served_with(Shape(unknown_timezones=0.3), events=120)
+    odd = [i["timezone"] for i in api["invitees"] if i["timezone"] in quirks.UNKNOWN_TIMEZONES]
+    assert 0.15 <= len(odd) / len(api["invitees"]) <= 0.45 and "" in odd
+
+
 def test_cancellations_none_and_only():
     _, calm = served_with(Shape(cancellations="none"), events=120)
     assert {i["status"] for i in calm["invitees"]} == {"active"} and not any(i["rescheduled"] for i in calm["invitees"])

@@ -29,6 +29,11 @@ routing as (
     select * from {{ ref('int_routing_answers_aggregated') }}
 ),
 
+known_time_zones as (
+    -- Local times only in a zone the warehouse knows: an unknown name (or '') would fail the query.
+    select distinct name as timezone from {{ time_zone_names() }}
+),
+
 names as (
     -- Calendly gives only `name` for some booking forms: split it then.
     select
@@ -75,8 +80,12 @@ final as (
         events.event_status,
         events.start_time,
         events.end_time,
-        {{ at_time_zone('events.start_time', 'invitees.timezone') }} as start_time_local,
-        {{ at_time_zone('events.end_time', 'invitees.timezone') }} as end_time_local,
+        case when known_time_zones.timezone is not null
+            then {{ at_time_zone('events.start_time', "coalesce(known_time_zones.timezone, 'UTC')") }}
+        end as start_time_local,
+        case when known_time_zones.timezone is not null
+            then {{ at_time_zone('events.end_time', "coalesce(known_time_zones.timezone, 'UTC')") }}
+        end as end_time_local,
 
         -- the booking
         statuses.booking_status,
@@ -111,6 +120,7 @@ final as (
     left join fields on invitees.invitee_row_id = fields.invitee_row_id
     left join hosts on invitees.event_uri = hosts.event_uri
     left join routing on invitees.routing_form_submission_uri = routing.routing_form_submission_uri
+    left join known_time_zones on invitees.timezone = known_time_zones.timezone
 )
 
 select * from final
