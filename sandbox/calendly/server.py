@@ -548,6 +548,8 @@ class CalendlySandbox(Sandbox):
     ``webhooks`` (a :class:`WebhookHub`) holds the webhook subscriptions and delivers to them while
     the sandbox runs; ``webhook_retry_delays`` and ``webhook_timeout`` configure the default one.
     ``stats()`` counts ``webhook_deliveries`` (attempts answered 2xx) and ``webhook_failures``.
+    ``links_origin``: the origin of the ``pagination.next_page`` links (default: the request's own);
+    ``"https://api.calendly.com"`` serves them as Calendly does to a client behind a proxy or gateway.
     """
 
     name, product = "calendly-sandbox", "CalendlySandbox/1.0"
@@ -557,8 +559,10 @@ class CalendlySandbox(Sandbox):
     def __init__(self, account: CalendlyAccount, host: str = "127.0.0.1", port: int = 0,
                  rate_limit: int | None = 500, rate_window_seconds: float = 60, fault_rate: float = 0.0,
                  fault_seed: int = 0, latency_ms: float = 0, oauth: SandboxOAuth | None = None,
-                 webhook_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS, webhook_timeout: float = 10.0):
+                 webhook_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS, webhook_timeout: float = 10.0,
+                 links_origin: str | None = None):
         self.account = account
+        self._links_origin = links_origin
         self.oauth = oauth or SandboxOAuth(account)
         self.webhooks = WebhookHub(account, retry_delays=webhook_retry_delays, timeout=webhook_timeout,
                                    on_attempt=self._count_delivery)
@@ -625,7 +629,8 @@ class CalendlySandbox(Sandbox):
                 status, body = 401, EXPIRED if expired else UNAUTHENTICATED
             else:
                 host = h.headers.get("Host") or f"{self.url.split('//', 1)[1]}"
-                req = Request(caller, self.account.role_of(caller["uri"]), path, pairs, f"http://{host}",
+                req = Request(caller, self.account.role_of(caller["uri"]), path, pairs,
+                              self._links_origin or f"http://{host}",
                               request_body)
                 try:
                     with self.account.lock:  # serialise while the live resources can't change
