@@ -75,7 +75,8 @@ def create_missing_tables(pipeline: dlt.Pipeline) -> list[str]:
     warehouse lacks and leaves the rest alone (it compares with the warehouse's catalog).
     Returns the tables it touched."""
     schema = pipeline.default_schema
-    names = [name for name in schema.data_table_names() if name in _contract_tables(schema)]
+    contract = _contract_tables(schema)
+    names = [name for name in schema.data_table_names() if name in contract]
     with pipeline.destination_client() as client:
         client.initialize_storage()
         applied = client.update_stored_schema(only_tables=names, force=True) or {}
