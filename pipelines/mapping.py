@@ -25,6 +25,10 @@ class Mapping:
     event_mapping: dict[str, dict] = field(default_factory=dict)
     source: Path | None = None
 
+    def dbt_vars(self) -> dict[str, Any]:
+        """The dbt vars this mapping sets (every dbt invocation passes them: pipelines/transform.py)."""
+        return {"field_mapping": self.question_fields()}
+
     def question_fields(self) -> dict[str, list[str]]:
         """dbt var `field_mapping`: contact column → question texts (lower-cased)."""
         out: dict[str, list[str]] = {}
