@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 import dlt
 
@@ -16,6 +17,7 @@ from .calendly.raw_contract import create_missing_tables, type_changes
 from . import phones_backfill
 from .config import Settings
 from .progress import Progress
+from .warehouse import connect
 from .webhooks.landing import LandingStore, landing_path
 
 PIPELINE_NAME = "calendly"
@@ -138,10 +140,31 @@ def landing_store(settings: Settings) -> Optional[LandingStore]:
     return LandingStore(path) if path.exists() else None
 
 
-def run_extract(settings: Settings, progress: Progress | None = None, *, webhooks_only: bool = False,
-                **source_options: Any) -> ExtractSummary:
-    """Finish a load that a crash left behind, then extract, normalize and load a fresh run, with the
-    webhook deliveries landed so far. `webhooks_only`: merge the deliveries and read nothing else."""
+@dataclass
+class Extraction:
+    """One extract, between what comes before the load and what comes after it (`extraction`).
+    The caller loads `source` into `pipeline`: the CLI with `pipeline.run`, Dagster through
+    dagster-dlt, which turns the load into asset materializations."""
+    pipeline: dlt.Pipeline
+    source: Any  # the Calendly dlt source, with the landed webhook deliveries
+    landed: LandedBatch
+    resumed_pending: bool
+    webhooks_only: bool
+    summary: Optional[ExtractSummary] = None  # set once the extract has finished
+
+    @property
+    def needs_load(self) -> bool:
+        """False when a webhooks-only run has no delivery to merge: nothing to read, nothing to load."""
+        return not self.webhooks_only or bool(self.landed.tables)
+
+
+@contextmanager
+def extraction(settings: Settings, progress: Progress | None = None, *, webhooks_only: bool = False,
+               **source_options: Any) -> Iterator[Extraction]:
+    """The extract stage, for the CLI and Dagster alike. Before the load: the token, the load a crash
+    left behind, the webhook deliveries landed so far. After it (only if the load succeeded): the raw
+    tables no row reached yet, the deliveries marked merged, the phones of older answers filled in.
+    `webhooks_only`: the source reads the landed deliveries and nothing else from Calendly."""
     progress = progress or Progress("extract", stream=None)
     started = time.monotonic()
     token = settings.require_calendly_token()
@@ -150,22 +173,53 @@ def run_extract(settings: Settings, progress: Progress | None = None, *, webhook
     upgrade_phones = phones_backfill.pending(settings)
     store = landing_store(settings)
     landed = read_landed(pipeline, store)
+    source = calendly_source(access_token=token, api_url=settings.calendly_api_url,
+                             progress=progress, landed=landed, **source_options)
+    if webhooks_only:
+        source = source.with_resources(*LANDED_RESOURCES)
+    job = Extraction(pipeline, source, landed, resumed, webhooks_only)
+    yield job
     rows: dict[str, int] = {}
-    if not webhooks_only or landed.tables:
-        source = calendly_source(access_token=token, api_url=settings.calendly_api_url,
-                                 progress=progress, landed=landed, **source_options)
-        if webhooks_only:
-            source = source.with_resources(*LANDED_RESOURCES)
-        load_info = pipeline.run(source, loader_file_format="parquet")
-        rows = dict(pipeline.last_trace.last_normalize_info.row_counts)
-        complete_raw_schema(pipeline, load_info, progress)
+    trace = pipeline.last_trace
+    if job.needs_load and trace is not None and trace.last_load_info is not None:
+        rows = dict(trace.last_normalize_info.row_counts)
+        # A pipeline attached afresh: dagster-dlt's metadata step pops the names and types out of the
+        # live schema's columns (`_extract_table_schema_metadata`, 0.29), which dlt then refuses to
+        # migrate from (DestinationSchemaTampered). The stored schema is intact.
+        complete_raw_schema(calendly_pipeline(settings), trace.last_load_info, progress)
     settle_landed(store, landed, progress)
     if upgrade_phones:
         progress.say(f"extract: E.164 phones added to {phones_backfill.fill(settings):,} answers loaded before this version")
-    return ExtractSummary(
+    job.summary = ExtractSummary(
         seconds=time.monotonic() - started,
         counts=dict(progress.counts),
         rows_loaded={t: n for t, n in rows.items() if not t.startswith("_dlt")},
         resumed_pending=resumed,
         webhooks={"deliveries": len(landed.ids), "rejected": len(landed.rejected), "stale": landed.stale},
     )
+
+
+def run_extract(settings: Settings, progress: Progress | None = None, *, webhooks_only: bool = False,
+                **source_options: Any) -> ExtractSummary:
+    """`calendly-elt extract`: the extract stage, loaded with dlt's own `pipeline.run`."""
+    with extraction(settings, progress, webhooks_only=webhooks_only, **source_options) as job:
+        if job.needs_load:
+            job.pipeline.run(job.source, loader_file_format="parquet")
+    assert job.summary is not None
+    return job.summary
+
+
+def raw_counts(settings: Settings) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows per raw table, and invitees by kind (active, canceled, rescheduled, no-show): the demo's
+    summary of what the extract loaded."""
+    tables = ("event_types", "scheduled_events", "invitees", "organization_memberships",
+              "routing_forms", "routing_form_submissions")
+    with connect(settings.warehouse, read_only=True) as con:
+        counts = {t: con.execute(f"select count(*) from {RAW_DATASET}.{t}").fetchone()[0] for t in tables}
+        kinds = dict(con.execute(f"""
+            select case when no_show__uri is not null then 'no-show'
+                        when status = 'canceled' and rescheduled then 'rescheduled'
+                        when status = 'canceled' then 'canceled' else 'active' end as kind,
+                   count(*)
+            from {RAW_DATASET}.invitees group by 1 order by 2 desc""").fetchall())
+    return counts, kinds

@@ -1,22 +1,44 @@
-"""The transform stage: `dbt build` of dbt_project/ (models, then their data and unit tests) on the warehouse."""
+"""The transform stage: `dbt build` of dbt_project/ (models, then their data and unit tests) on the warehouse.
+
+One way to run dbt for the CLI and for Dagster: `start_build` starts dbt through dagster-dbt's
+`DbtCliResource` (a dbt subprocess with structured logs), `DbtBuild.summary` reads dbt's
+run_results.json and turns a failure into one `TransformFailed` line. The CLI reads the events for
+its progress; the Dagster asset streams them as materializations and asset checks.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Optional
 
 from .config import PROJECT_ROOT, Settings
 from .mapping import load_mapping
 from .progress import Progress
-from .warehouse import dbt_environment
+from .warehouse import connect, dbt_environment
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 _FAILED = {"error", "fail", "runtime error"}
+# A failure worth another attempt: DuckDB's words for a file another process holds, PostgreSQL's for a
+# server that is restarting or unreachable, and for lock waits and deadlocks.
+_TRANSIENT = ("could not set lock", "conflicting lock", "connection refused", "the database system is starting up",
+              "server closed the connection", "could not connect to server", "deadlock detected",
+              "lock timeout", "could not serialize access")
 
 
 class TransformFailed(Exception):
-    """dbt finished with failing models or tests; the message names them."""
+    """dbt finished with failing models or tests, or could not run; the message names them.
+    `retryable`: the cause may be gone at the next attempt (a lock, a server restarting)."""
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 @dataclass
@@ -30,63 +52,133 @@ class TransformSummary:
         return f"transform: done in {self.seconds:.1f}s – {self.passed} models and tests passed{warned}"
 
 
-def dbt_args(command: str, settings: Settings, as_of: str | None = None, select: str | None = None) -> list[str]:
-    variables = {"field_mapping": load_mapping(settings.mapping_path).question_fields()}
-    if as_of:
-        variables["as_of"] = as_of
-    # A target folder of its own: dbt_project/target/manifest.json is the one Dagster loads
-    # (`make manifest`), and a CLI run must not rewrite it under a running code server.
-    args = [command, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-            "--target-path", str(DBT_PROJECT / "target" / "cli"), "--vars", json.dumps(variables), "--quiet"]
-    return args + (["--select", select] if select else [])
+def dbt_cli() -> Any:
+    """dagster-dbt's runner for this project, with the dbt installed beside this interpreter (PATH
+    need not include the virtualenv)."""
+    from dagster_dbt import DbtCliResource  # heavy import: only when dbt runs
+
+    return DbtCliResource(project_dir=str(DBT_PROJECT), profiles_dir=str(DBT_PROJECT),
+                          dbt_executable=str(Path(sys.executable).parent / "dbt"))
 
 
-def _release_warehouse() -> None:
-    """dbt-duckdb keeps the warehouse open in this process after a run, which blocks every other
-    connection to the file (DuckDB: one writer). Close it, as the next stage or an analyst needs it.
-    (dbt-duckdb's own `close_all_connections` drops its reference without closing the database.)"""
+def target_path(settings: Settings) -> Path:
+    """dbt's artifacts and log, one folder per warehouse beside it: two warehouses (or two test
+    workers) never share run_results.json, and dbt_project/target/manifest.json – the one Dagster's
+    definitions load (`make manifest`) – is never rewritten under a running code server."""
+    return settings.data_dir / ".dbt" / settings.warehouse.working_dir_name()
+
+
+@dataclass
+class DbtBuild:
+    """A started `dbt build`: stream `invocation`'s events, then call `summary()`."""
+    invocation: Any  # dagster_dbt.DbtCliInvocation
+    target: Path
+    started: float
+
+    def summary(self) -> TransformSummary:
+        """What the build did, or TransformFailed naming what failed (waits for dbt to finish)."""
+        run_results = self.target / "run_results.json"
+        if not self.invocation.is_successful() and not run_results.exists():
+            # dbt stopped before running any node: a lock, a parse error, bad vars
+            message = str(self.invocation.get_error() or "dbt build failed").strip()
+            detail = _dbt_error_line(message)
+            raise TransformFailed(f"dbt could not run: {detail}", retryable=_transient(message))
+        results = json.loads(run_results.read_text()).get("results", [])
+
+        def names(statuses: set[str]) -> list[str]:
+            return sorted(_node_name(r["unique_id"]) for r in results if r["status"] in statuses)
+
+        failed, skipped = names(_FAILED), names({"skipped"})
+        if failed or not self.invocation.is_successful():
+            more = f" (and {len(skipped)} skipped after them)" if skipped else ""
+            messages = " ".join(r.get("message") or "" for r in results if r["status"] == "error")
+            raise TransformFailed(f"{len(failed)} failed: {', '.join(failed)}{more}", retryable=_transient(messages))
+        return TransformSummary(seconds=time.monotonic() - self.started, passed=len(names({"success", "pass"})),
+                                warned=names({"warn"}))
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    level = logger.level
+    logger.setLevel(logging.WARNING)
     try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # another adapter
-        return
-    environment = DuckDBConnectionManager._ENV
-    if environment is not None:
-        environment.close()
-    DuckDBConnectionManager.close_all_connections()
+        yield
+    finally:
+        logger.setLevel(level)
 
 
-def run_transform(settings: Settings, progress: Progress | None = None, as_of: str | None = None,
-                  select: str | None = None) -> TransformSummary:
-    """Build every model and run every test; `as_of` pins "now" for the booking statuses."""
-    from dbt.cli.main import dbtRunner  # heavy import: only when the stage runs
+def _node_name(unique_id: str) -> str:
+    """`model.calendly_elt.contacts` → contacts; a data test's id ends in a hash after its name."""
+    kind, _, rest = unique_id.split(".", 2)
+    return rest.split(".")[0] if kind == "test" else rest.rsplit(".", 1)[-1]
 
-    progress = progress or Progress("transform", stream=None)
-    started = time.monotonic()
+
+def _transient(message: str) -> bool:
+    return any(word in message.lower() for word in _TRANSIENT)
+
+
+def _dbt_error_line(message: str) -> str:
+    """dagster-dbt's error text wraps dbt's own messages; the first of dbt's is the one to show."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    ours = [line for line in lines if not line.startswith(("The dbt CLI process", "Check the stdout", "Errors parsed"))]
+    return (ours or lines or ["dbt build failed"])[0]
+
+
+def start_build(settings: Settings, *, as_of: Optional[str] = None, select: Optional[str] = None,
+                dbt: Any = None, context: Any = None) -> DbtBuild:
+    """Start `dbt build` on the warehouse of `settings`, with the mapping's vars. `as_of` pins "now"
+    for the booking statuses; `select` is a dbt selection (the CLI's; Dagster selects through
+    `context`, the asset execution context of the dbt assets)."""
     warehouse = settings.warehouse
     if warehouse.absent:
         raise TransformFailed(f"no warehouse at {warehouse.name}: run `calendly-elt extract` first")
+    variables = load_mapping(settings.mapping_path).dbt_vars()
+    if as_of:
+        variables["as_of"] = as_of
+    args = ["build", "--vars", json.dumps(variables)] + (["--select", select] if select else [])
+    target = target_path(settings)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "run_results.json").unlink(missing_ok=True)  # dbt writes it only if it got as far as running nodes
+    started = time.monotonic()
+    # The dbt profile reads the warehouse from the environment (dbt_project/profiles.yml); the dbt
+    # subprocess gets a copy of it when it starts, so it is set for the start only.
+    with dbt_environment(warehouse):
+        invocation = (dbt or dbt_cli()).cli(args, context=context, target_path=target, raise_on_error=False)
+    return DbtBuild(invocation, target, started)
 
-    def on_event(event) -> None:
-        if event.info.name == "NodeFinished":
-            node = event.data.node_info
-            progress.add(**{f"{node.resource_type.replace('_', ' ')}s done": 1})
 
-    try:
-        # The dbt profile reads the warehouse from the environment (dbt_project/profiles.yml).
-        with dbt_environment(warehouse):
-            result = dbtRunner(callbacks=[on_event]).invoke(dbt_args("build", settings, as_of, select))
-    finally:
-        _release_warehouse()
-    if result.exception is not None:
-        raise TransformFailed(f"dbt could not run: {str(result.exception).strip().splitlines()[0]}")
-    results = list(result.result or [])
-    failed = [r.node.name for r in results if str(r.status) in _FAILED]
-    skipped = [r.node.name for r in results if str(r.status) == "skipped"]
-    if failed or not result.success:
-        more = f" (and {len(skipped)} skipped after them)" if skipped else ""
-        raise TransformFailed(f"{len(failed)} failed: {', '.join(sorted(failed))}{more}")
-    return TransformSummary(
-        seconds=time.monotonic() - started,
-        passed=sum(str(r.status) in {"success", "pass"} for r in results),
-        warned=sorted(r.node.name for r in results if str(r.status) == "warn"),
-    )
+def run_transform(settings: Settings, progress: Progress | None = None, as_of: Optional[str] = None,
+                  select: Optional[str] = None) -> TransformSummary:
+    """`calendly-elt transform`: build every model and run every test, with a progress line."""
+    progress = progress or Progress("transform", stream=None)
+    # dagster-dbt echoes every dbt log line on stdout and logs its commands; the CLI shows its own
+    # progress instead, and dbt's full log stays in dbt.log in the target folder.
+    with contextlib.redirect_stdout(io.StringIO()), _quiet(logging.getLogger("dagster.builtin")):
+        build = start_build(settings, as_of=as_of, select=select)
+        for event in build.invocation.stream_raw_events():
+            name = event.raw_event["info"]["name"]
+            node = event.raw_event.get("data", {}).get("node_info") or {}
+            if name.startswith("Log") and name.endswith("Result") and node.get("resource_type"):
+                progress.add(**{f"{node['resource_type'].replace('_', ' ')}s done": 1})
+    return build.summary()
+
+
+@dataclass
+class MartsCounts:
+    bookings: int
+    contacts: int
+    statuses: dict[str, int]  # contacts by booking status, most common first
+
+    def line(self) -> str:
+        statuses = ", ".join(f"{status} {n:,}" for status, n in self.statuses.items())  # none in an empty account
+        return (f"marts.bookings: {self.bookings:,} rows; marts.contacts: {self.contacts:,} people"
+                + (f" – {statuses}" if statuses else ""))
+
+
+def marts_counts(settings: Settings) -> MartsCounts:
+    """What the transform built, in numbers (the demo's summary)."""
+    with connect(settings.warehouse, read_only=True) as con:
+        bookings = con.execute("select count(*) from marts.bookings").fetchone()[0]
+        contacts = con.execute("select count(*) from marts.contacts").fetchone()[0]
+        rows = con.execute("select booking_status, count(*) from marts.contacts group by 1 order by 2 desc, 1").fetchall()
+    return MartsCounts(bookings, contacts, dict(rows))

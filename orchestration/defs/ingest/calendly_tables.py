@@ -15,13 +15,10 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from orchestration.keys import calendly_table_key
 from orchestration.resources import CalendlyEltConfig, LoggedProgress
 from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY, worth_retrying
-from pipelines.calendly import API_RESOURCES, LANDED_RESOURCES, calendly_source
+from pipelines.calendly import API_RESOURCES, calendly_source
 from pipelines.calendly.landed import LANDED_TABLES
-from pipelines.config import ConfigError
 from pipelines.errors import CALENDLY, describe
-from pipelines import phones_backfill
-from pipelines.extract import (calendly_pipeline, complete_raw_schema, finish_interrupted_load, landing_store, read_landed,
-                               settle_landed)
+from pipelines.extract import extraction
 
 ROW_COUNT_CHECK = "row_count"
 WAREHOUSE_METADATA = "warehouse"
@@ -133,41 +130,18 @@ def build_calendly_tables() -> dg.AssetsDefinition:
                 "the Calendly tables load together (they share one cursor); the only subset is "
                 f"{', '.join(sorted(k.to_user_string() for k in WEBHOOK_TABLES))}, which merges the landed webhooks"))
         settings = calendly_elt.settings()
-        try:
-            token = settings.require_calendly_token()
-        except ConfigError as err:
-            raise dg.Failure(description=str(err), allow_retries=False) from None
         warehouse = settings.warehouse.name
         previous = {spec.key: _previous_row_count(context, spec.key, warehouse) for spec in specs}
         progress = LoggedProgress("extract", context.log)
         try:
-            pipeline = calendly_pipeline(settings)
-            finish_interrupted_load(pipeline, progress)
-            upgrade_phones = phones_backfill.pending(settings)
-            store = landing_store(settings)
-            landed = read_landed(pipeline, store)
-            source = calendly_source(access_token=token, api_url=settings.calendly_api_url, progress=progress,
-                                     landed=landed)
-            if webhooks_only:
-                source = source.with_resources(*LANDED_RESOURCES)
-            results = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
-                                   dagster_dlt_translator=TRANSLATOR, loader_file_format="parquet"))
-            # A pipeline attached afresh: dagster-dlt's metadata step pops the names and types out of the
-            # live schema's columns (`_extract_table_schema_metadata`, 0.29), which dlt then refuses to
-            # migrate from (DestinationSchemaTampered). The stored schema is intact.
-            complete_raw_schema(calendly_pipeline(settings), pipeline.last_trace.last_load_info, progress)
-            counts = _row_counts(pipeline, [result.asset_key.path[-1] for result in results])
-            settle_landed(store, landed, progress)
-            if upgrade_phones:
-                context.log.info(f"E.164 phones added to {phones_backfill.fill(settings):,} answers loaded "
-                                 "before this version")
-        except Exception as exc:  # one line, token masked: dlt's messages can quote request details
-            raise dg.Failure(description=describe(exc, settings.calendly_api_url, [token, *settings.secrets], CALENDLY),
+            with extraction(settings, progress, webhooks_only=webhooks_only) as job:
+                results = list(dlt.run(context=context, dlt_source=job.source, dlt_pipeline=job.pipeline,
+                                       dagster_dlt_translator=TRANSLATOR, loader_file_format="parquet"))
+            counts = _row_counts(job.pipeline, [result.asset_key.path[-1] for result in results])
+        except Exception as exc:  # one line, secrets masked: dlt's messages can quote request details
+            raise dg.Failure(description=describe(exc, settings.calendly_api_url, settings.secrets, CALENDLY),
                              allow_retries=worth_retrying(exc)) from None
-        context.log.info(progress.line())
-        if landed:
-            context.log.info(f"webhooks: {len(landed.ids):,} deliveries merged, {len(landed.rejected):,} set aside, "
-                             f"{landed.stale:,} rows older than the warehouse's")
+        context.log.info(job.summary.line())
         for result in results:
             rows = counts[result.asset_key.path[-1]]
             yield result._replace(metadata={**result.metadata, WAREHOUSE_METADATA: warehouse,
