@@ -230,9 +230,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from sandbox.stack import start_sandboxes
 
     from .brevo.sync import run_sync
-    from .extract import run_extract
+    from .extract import raw_counts, run_extract
     from .report import ReportError, build_report
-    from .transform import run_transform
+    from .transform import marts_counts, run_transform
 
     # A folder of its own: the demo's warehouse, dlt state and report never mix with a real account's.
     warehouse = Path(args.warehouse).resolve() if args.warehouse else DEMO_WAREHOUSE
@@ -248,11 +248,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         demo_settings = replace(settings, calendly_token=env["CALENDLY_ACCESS_TOKEN"],
                                 calendly_api_url=env["CALENDLY_API_URL"], warehouse_path=warehouse, warehouse_url=None,
                                 brevo_api_key=env["BREVO_API_KEY"], brevo_api_url=env["BREVO_API_URL"])
-        summary = run_extract(demo_settings, Progress("extract"))
-        print(summary.line())
-        _print_raw_summary(warehouse)
+        print(run_extract(demo_settings, Progress("extract")).line())
+        tables, invitees = raw_counts(demo_settings)
+        for table, n in tables.items():
+            print(f"  calendly_raw.{table}: {n:,} rows")
+        print("  invitees: " + (", ".join(f"{kind} {n:,}" for kind, n in invitees.items()) or "none"))
         print(run_transform(demo_settings, Progress("transform")).line())
-        _print_marts_summary(warehouse)
+        print(f"  {marts_counts(demo_settings).line()}")
         print(run_sync(demo_settings, Progress("sync")).line())
         lists = sandboxes.brevo_account.lists()
         names = ", ".join(sorted(v["name"] for v in lists.values()))
@@ -268,35 +270,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  query it read-only: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{warehouse}', "
           "read_only=True).sql('select booking_status, count(*) from marts.contacts group by 1'))\"")
     return 0
-
-
-def _print_raw_summary(warehouse: Path) -> None:
-    import duckdb
-
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        for table in ("event_types", "scheduled_events", "invitees", "organization_memberships",
-                      "routing_forms", "routing_form_submissions"):
-            n = con.execute(f"select count(*) from calendly_raw.{table}").fetchone()[0]
-            print(f"  calendly_raw.{table}: {n:,} rows")
-        rows = con.execute("""
-            select case when no_show__uri is not null then 'no-show'
-                        when status = 'canceled' and rescheduled then 'rescheduled'
-                        when status = 'canceled' then 'canceled' else 'active' end as kind,
-                   count(*)
-            from calendly_raw.invitees group by 1 order by 2 desc""").fetchall()
-        print("  invitees: " + (", ".join(f"{kind} {n:,}" for kind, n in rows) or "none"))  # none: an empty account
-
-
-def _print_marts_summary(warehouse: Path) -> None:
-    import duckdb
-
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        bookings = con.execute("select count(*) from marts.bookings").fetchone()[0]
-        contacts = con.execute("select count(*) from marts.contacts").fetchone()[0]
-        rows = con.execute("select booking_status, count(*) from marts.contacts group by 1 order by 2 desc").fetchall()
-    statuses = ", ".join(f"{status} {n:,}" for status, n in rows)  # none in an empty account
-    print(f"  marts.bookings: {bookings:,} rows; marts.contacts: {contacts:,} people"
-          + (f" – {statuses}" if statuses else ""))
 
 
 def cmd_auth_login(args: argparse.Namespace, settings: Settings) -> int:
