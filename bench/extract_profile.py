@@ -50,7 +50,8 @@ def backfill(account: CalendlyAccount, sandbox: CalendlySandbox, workers: int, s
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Path(tmp) / "w.duckdb"
         t0 = time.perf_counter()
-        settings = Settings(account.tokens["admin"], sandbox.url, warehouse)
+        settings = Settings(calendly_token=account.tokens["admin"], calendly_api_url=sandbox.url,
+                            warehouse_path=warehouse)
         run_extract(settings, max_workers=workers)
         seconds = time.perf_counter() - t0
         if steps:

@@ -38,8 +38,9 @@ def main() -> None:
     brevo_account = BrevoAccount(api_key="xkeysib-bench-0001")
     with tempfile.TemporaryDirectory() as tmp, CalendlySandbox(calendly_account, rate_limit=0) as calendly, \
             BrevoSandbox(brevo_account, rate_limit_per_second=10, import_seconds=0.5) as brevo:
-        settings = Settings(calendly_account.tokens["admin"], calendly.url, Path(tmp) / "w.duckdb",
-                            brevo_api_key=brevo_account.api_key, brevo_api_url=brevo.url)
+        settings = Settings(calendly_token=calendly_account.tokens["admin"], calendly_api_url=calendly.url,
+                            warehouse_path=Path(tmp) / "w.duckdb", brevo_api_key=brevo_account.api_key,
+                            brevo_api_url=brevo.url)
         run_extract(settings)
         run_transform(settings)
         brevo.reset_stats()

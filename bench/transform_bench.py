@@ -36,7 +36,8 @@ def main() -> None:
     for size in args.sizes:
         account = CalendlyAccount.generate(seed=7, events=size)
         with tempfile.TemporaryDirectory() as tmp, CalendlySandbox(account, rate_limit=0) as sandbox:
-            settings = Settings(account.tokens["admin"], sandbox.url, Path(tmp) / "w.duckdb")
+            settings = Settings(calendly_token=account.tokens["admin"], calendly_api_url=sandbox.url,
+                                warehouse_path=Path(tmp) / "w.duckdb")
             t0 = time.perf_counter()
             run_extract(settings)
             extract_s = time.perf_counter() - t0

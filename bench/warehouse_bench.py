@@ -55,9 +55,9 @@ def measure(events: int, folder: Path, warehouse_url: str | None) -> dict[str, f
     seconds: dict[str, float] = {}
     with CalendlySandbox(account, rate_limit=0) as calendly, \
             BrevoSandbox(brevo_account, import_seconds=0.05) as brevo:
-        settings = Settings(account.tokens["admin"], calendly.url, folder / "warehouse.duckdb",
-                            brevo_api_key=brevo_account.api_key, brevo_api_url=brevo.url,
-                            warehouse_url=warehouse_url)
+        settings = Settings(calendly_token=account.tokens["admin"], calendly_api_url=calendly.url,
+                            warehouse_path=folder / "warehouse.duckdb", warehouse_url=warehouse_url,
+                            brevo_api_key=brevo_account.api_key, brevo_api_url=brevo.url)
         as_of = datetime.now(timezone.utc).isoformat()
         steps = [lambda: run_extract(settings), lambda: run_transform(settings, as_of=as_of),
                  lambda: run_sync(settings), lambda: publish(settings),

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.config import PROJECT_ROOT
+from pipelines.config import PROJECT_ROOT, Settings, child_environment
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 WORKSPACE = PROJECT_ROOT / "workspace.yaml"
@@ -58,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the sandboxes' folder, emptied at start (default data/sandbox)")
     args = parser.parse_args(argv)
 
-    env = dict(os.environ, RUNTIME__DLTHUB_TELEMETRY=os.environ.get("RUNTIME__DLTHUB_TELEMETRY", "false"))
+    env = child_environment()
     with contextlib.ExitStack() as stack:  # stops the sandboxes, if started, once Dagster has stopped
-        if not env.get("CALENDLY_ACCESS_TOKEN"):
+        if not Settings.from_env(env).calendly_token:
             _use_sandboxes(env, args.sandbox_dir.resolve(), args.events, args.seed, stack)
         _dagster_home(env)
         command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(WORKSPACE),

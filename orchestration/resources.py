@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
 from typing import Optional
 
 import dagster as dg
@@ -23,14 +21,10 @@ class CalendlyEltConfig(dg.ConfigurableResource):
     mapping_path: Optional[str] = None
 
     def settings(self) -> Settings:
-        settings = Settings.from_env()
-        overrides = {
-            "warehouse_path": Path(self.warehouse_path).expanduser().resolve() if self.warehouse_path else None,
-            "calendly_api_url": self.calendly_api_url.rstrip("/") if self.calendly_api_url else None,
-            "brevo_api_url": self.brevo_api_url.rstrip("/") if self.brevo_api_url else None,
-            "mapping_path": Path(self.mapping_path).expanduser().resolve() if self.mapping_path else None,
-        }
-        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+        overrides = {"warehouse_path": self.warehouse_path, "calendly_api_url": self.calendly_api_url,
+                     "brevo_api_url": self.brevo_api_url, "mapping_path": self.mapping_path}
+        # Normalised as the variables are (absolute paths, no trailing slash).
+        return Settings.from_env().with_(**{k: v for k, v in overrides.items() if v})
 
 
 class LoggedProgress(Progress):

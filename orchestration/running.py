@@ -9,7 +9,7 @@ import requests
 
 import dagster as dg
 
-from pipelines.config import ConfigError
+from pipelines.exceptions import ConfigError
 from pipelines.errors import causes
 
 WAREHOUSE_POOL = "warehouse"

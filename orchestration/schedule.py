@@ -4,19 +4,20 @@ Read when Dagster loads the definitions, not at import."""
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import timedelta
 from itertools import islice
 
-DEFAULT_CRON = "0 * * * *"
+from pipelines.config import DEFAULT_SCHEDULE, Settings
+
+DEFAULT_CRON = DEFAULT_SCHEDULE
 TIMEZONE = "UTC"
 
 
 def run_cron() -> str:
     from dagster._utils.schedules import is_valid_cron_string  # no public equivalent
 
-    cron = os.environ.get("CALENDLY_ELT_SCHEDULE", "").strip() or DEFAULT_CRON
+    cron = Settings.from_env().schedule
     if not is_valid_cron_string(cron):
         raise ValueError(f"CALENDLY_ELT_SCHEDULE={cron!r} is not a cron string (e.g. '0 * * * *', hourly)")
     return cron

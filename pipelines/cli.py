@@ -5,15 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import shutil
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-from .config import PROJECT_ROOT, Settings
+from .config import PROJECT_ROOT, Settings, dlt_telemetry_off_by_default
 from .errors import BREVO, CALENDLY, describe
 from .progress import Progress
 
@@ -139,11 +137,11 @@ def cmd_webhooks_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     import uvicorn
 
-    from .config import ConfigError
+    from .exceptions import ConfigError
     from .webhooks import LandingStore, landing_path
     from .webhooks.app import create_app
 
-    key = os.environ.get("CALENDLY_WEBHOOK_SIGNING_KEY")
+    key = settings.webhook_signing_key
     if not key:
         raise ConfigError("CALENDLY_WEBHOOK_SIGNING_KEY is not set: export the signing key of the webhook "
                           "subscription (Calendly signs every delivery with it)")
@@ -195,7 +193,7 @@ def cmd_webhooks_subscribe(args: argparse.Namespace, settings: Settings) -> int:
     """Subscribe a URL to Calendly's webhooks, signed with CALENDLY_WEBHOOK_SIGNING_KEY."""
     from .webhooks.subscriptions import describe_subscription, signing_key
 
-    key = signing_key()  # before any request: a subscription the receiver cannot verify is useless
+    key = signing_key(settings)  # before any request: a subscription the receiver cannot verify is useless
 
     def subscribe(subs) -> int:
         outcome = subs.subscribe(args.url, key, scope=args.scope, events=args.event)
@@ -245,9 +243,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"demo: Calendly sandbox with {sandboxes.events:,} events at {sandboxes.calendly.url}, "
               f"Brevo sandbox at {sandboxes.brevo.url}")
         env = sandboxes.env()
-        demo_settings = replace(settings, calendly_token=env["CALENDLY_ACCESS_TOKEN"],
-                                calendly_api_url=env["CALENDLY_API_URL"], warehouse_path=warehouse, warehouse_url=None,
-                                brevo_api_key=env["BREVO_API_KEY"], brevo_api_url=env["BREVO_API_URL"])
+        demo_settings = settings.with_(calendly_token=env["CALENDLY_ACCESS_TOKEN"],
+                                       calendly_api_url=env["CALENDLY_API_URL"], warehouse_path=warehouse,
+                                       warehouse_url=None, brevo_api_key=env["BREVO_API_KEY"],
+                                       brevo_api_url=env["BREVO_API_URL"])
         print(run_extract(demo_settings, Progress("extract")).line())
         tables, invitees = raw_counts(demo_settings)
         for table, n in tables.items():
@@ -276,10 +275,10 @@ def cmd_auth_login(args: argparse.Namespace, settings: Settings) -> int:
     """Log in to Calendly in the browser (OAuth 2.0 + PKCE); the tokens then refresh themselves."""
     import webbrowser
 
-    from .oauth import TokenStore, client_from_env, login, token_path
+    from .oauth import TokenStore, login
 
-    store = TokenStore(token_path({**os.environ, "WAREHOUSE_PATH": str(settings.warehouse_path)}))
-    client = client_from_env()
+    store = TokenStore(settings.oauth_token_path)
+    client = settings.oauth_client()
 
     def open_browser(url: str) -> None:
         print(f"Opening Calendly's login page; if no browser opens, visit:\n  {url}", flush=True)
@@ -395,11 +394,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging() -> None:
-    level = logging.getLevelName(os.environ.get("CALENDLY_ELT_LOG_LEVEL", "WARNING").upper())
+    level = logging.getLevelName(Settings.from_env().log_level.upper())
     logging.basicConfig(level=level if isinstance(level, int) else logging.WARNING, format="%(message)s")
     # dlt phones home with anonymous usage data unless told not to; a pipeline that holds customer
     # data should not, and on a machine without internet it would only wait for time-outs.
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    dlt_telemetry_off_by_default()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

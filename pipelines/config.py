@@ -1,57 +1,152 @@
-"""The public configuration (DESIGN.md): environment variables and their defaults."""
+"""The public configuration (DESIGN.md): every environment variable calendly-elt reads, validated once.
+
+`Settings.from_env()` is the one place that reads the environment (tests pass a mapping instead);
+`Settings(field=…)` takes only what it is given. No other module of ours reads `os.environ`: the few
+that must write it (dbt's profile, dlt's telemetry, a child process's environment) do it through the
+functions at the end of this module.
+
+The warehouse and OAuth packages never import this module: they are handed the values they need, and
+`ConfigError` lives in the leaf module `pipelines.exceptions` (tests/test_import_graph.py).
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Optional
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .calendly.settings import DEFAULT_API_URL
+from .exceptions import ConfigError
 
 if TYPE_CHECKING:
+    from .oauth import TokenClient
     from .warehouse import Warehouse
+
+__all__ = ["DEFAULT_SCHEDULE", "DEFAULT_WAREHOUSE", "DLT_TELEMETRY", "PROJECT_ROOT", "ConfigError", "Settings",
+           "child_environment", "dbt_environment", "dlt_telemetry_off_by_default", "environment_while"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse.duckdb"
+DEFAULT_SCHEDULE = "0 * * * *"  # hourly
+DEFAULT_LOG_LEVEL = "WARNING"
+# dlt phones home with anonymous usage data unless told not to; a pipeline that holds customer data
+# should not, and on a machine without internet it would only wait for time-outs.
+DLT_TELEMETRY = "RUNTIME__DLTHUB_TELEMETRY"
+
+# What `Settings.from_env` reads while it builds a Settings; None (a plain `Settings(...)`): nothing.
+_variables: ContextVar[Optional[Mapping[str, str]]] = ContextVar("calendly_elt_variables", default=None)
 
 
-class ConfigError(Exception):
-    """A setting the user has to fix; the message says which."""
+class _Variables(EnvSettingsSource):
+    """pydantic-settings' environment source, over the variables `from_env` was given. An empty
+    value counts as unset, as it always has."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self.env_vars = {name: value for name, value in (_variables.get() or {}).items() if value != ""}
 
 
-@dataclass(frozen=True)
-class Settings:
-    calendly_token: str | None
-    calendly_api_url: str
-    warehouse_path: Path
-    mapping_path: Path | None = None  # None: the commented default shipped in config/
-    brevo_api_key: str | None = None
-    brevo_api_url: str | None = None  # None: https://api.brevo.com/v3
+def _secret(variable: str) -> Any:
+    """A setting no repr may show (errors.describe also masks it: `Settings.secrets`)."""
+    return Field(None, validation_alias=variable, repr=False)
+
+
+class Settings(BaseSettings):
+    """Every environment variable calendly-elt reads (README.md's table, and the log level), under the
+    name the code uses. Secrets stay out of reprs."""
+
+    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, populate_by_name=True, extra="forbid")
+
+    calendly_token: Optional[str] = _secret("CALENDLY_ACCESS_TOKEN")
+    calendly_api_url: str = Field(DEFAULT_API_URL, validation_alias="CALENDLY_API_URL")
+    # Not relative to the working directory: `calendly-elt` run from anywhere finds one warehouse.
+    warehouse_path: Path = Field(DEFAULT_WAREHOUSE, validation_alias="WAREHOUSE_PATH")
+    # None: the commented default shipped in config/.
+    mapping_path: Optional[Path] = Field(None, validation_alias="CALENDLY_ELT_CONFIG")
+    brevo_api_key: Optional[str] = _secret("BREVO_API_KEY")
+    brevo_api_url: Optional[str] = Field(None, validation_alias="BREVO_API_URL")  # None: https://api.brevo.com/v3
     # WAREHOUSE_URL: a PostgreSQL warehouse (postgresql://…). The folder of `warehouse_path` still
     # holds the local files (dlt's working folder, webhook landing, reports).
-    warehouse_url: str | None = field(default=None, repr=False)  # holds the password
+    warehouse_url: Optional[str] = _secret("WAREHOUSE_URL")  # holds the password
+    webhook_signing_key: Optional[str] = _secret("CALENDLY_WEBHOOK_SIGNING_KEY")
+    # The OAuth app of `calendly-elt auth login`; once logged in, the token file remembers the client id
+    # and the authorization server, so scheduled runs need only the secret (if any).
+    oauth_client_id: Optional[str] = Field(None, validation_alias="CALENDLY_CLIENT_ID")
+    oauth_client_secret: Optional[str] = _secret("CALENDLY_CLIENT_SECRET")  # a native app has none (PKCE)
+    oauth_auth_url: Optional[str] = Field(None, validation_alias="CALENDLY_AUTH_URL")  # None: Calendly's
+    oauth_token_file: Optional[Path] = Field(None, validation_alias="CALENDLY_OAUTH_TOKEN_FILE")  # see oauth_token_path
+    schedule: str = Field(DEFAULT_SCHEDULE, validation_alias="CALENDLY_ELT_SCHEDULE")  # cron, UTC; checked by Dagster
+    log_level: str = Field(DEFAULT_LOG_LEVEL, validation_alias="CALENDLY_ELT_LOG_LEVEL")  # the CLI's
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise _config_error(exc) from None
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # No .env file, no secrets folder: what is given, then what `from_env` reads.
+        return init_settings, _Variables(settings_cls)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        env = os.environ if env is None else env
-        warehouse = env.get("WAREHOUSE_PATH")
-        return cls(
-            calendly_token=env.get("CALENDLY_ACCESS_TOKEN") or None,
-            calendly_api_url=(env.get("CALENDLY_API_URL") or DEFAULT_API_URL).rstrip("/"),
-            # Not relative to the working directory: `calendly-elt` run from anywhere finds one warehouse.
-            warehouse_path=Path(warehouse).expanduser().resolve() if warehouse else DEFAULT_WAREHOUSE,
-            mapping_path=Path(env["CALENDLY_ELT_CONFIG"]).expanduser().resolve()
-            if env.get("CALENDLY_ELT_CONFIG") else None,
-            brevo_api_key=env.get("BREVO_API_KEY") or None,
-            brevo_api_url=(env.get("BREVO_API_URL") or "").rstrip("/") or None,
-            warehouse_url=env.get("WAREHOUSE_URL") or None,
-        )
+        """The settings of this process's environment, or of `env` (tests). A value that is not valid
+        is one ConfigError naming the variable."""
+        reading = _variables.set(os.environ if env is None else env)
+        try:
+            return cls()
+        finally:
+            _variables.reset(reading)
+
+    def with_(self, **changes: Any) -> "Settings":
+        """A copy with some fields changed, checked and normalised as when it was built."""
+        return type(self)(**{**{name: getattr(self, name) for name in type(self).model_fields}, **changes})
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        blank = value == "" or (info.field_name == "schedule" and isinstance(value, str) and not value.strip())
+        return cls.model_fields[info.field_name].default if blank else value
+
+    @field_validator("calendly_api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("brevo_api_url")
+    @classmethod
+    def _no_trailing_slash_or_unset(cls, value: Optional[str]) -> Optional[str]:
+        return (value or "").rstrip("/") or None
+
+    @field_validator("warehouse_path", "mapping_path", "oauth_token_file")
+    @classmethod
+    def _absolute(cls, value: Optional[Path]) -> Optional[Path]:
+        if value is None:
+            return None
+        try:
+            return value.expanduser().resolve()
+        except RuntimeError as exc:  # ~user of no such user
+            raise ValueError(str(exc)) from None
+
+    @field_validator("schedule")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return value.strip()
 
     @property
     def warehouse(self) -> "Warehouse":
         """The DuckDB file `warehouse_path`, or the database of `warehouse_url`."""
-        from .warehouse import Warehouse  # it imports ConfigError from here
+        from .warehouse import Warehouse
 
         return Warehouse.from_setting(self.warehouse_url, self.warehouse_path)
 
@@ -65,7 +160,7 @@ class Settings:
         except ValueError:
             password = None
         found = [self.calendly_token, self.brevo_api_key, password and unquote(password), password,
-                 os.environ.get("CALENDLY_WEBHOOK_SIGNING_KEY"), os.environ.get("CALENDLY_CLIENT_SECRET")]
+                 self.webhook_signing_key, self.oauth_client_secret]
         return [s for s in found if s]
 
     @property
@@ -82,16 +177,76 @@ class Settings:
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
 
-    def require_calendly_token(self) -> str:
+    @property
+    def oauth_token_path(self) -> Path:
+        """CALENDLY_OAUTH_TOKEN_FILE, else beside the warehouse (as the webhook landing store is), so each
+        warehouse has its own login."""
+        from .oauth import TOKEN_FILE_NAME
+
+        return self.oauth_token_file or self.data_dir / TOKEN_FILE_NAME
+
+    def oauth_client(self) -> "TokenClient":
+        """The OAuth app `calendly-elt auth login` logs in with."""
+        from .oauth import login_client
+
+        return login_client(self.oauth_client_id, self.oauth_client_secret, self.oauth_auth_url)
+
+    def require_calendly_token(self, *, now: Optional[Callable[[], float]] = None) -> str:
         """CALENDLY_ACCESS_TOKEN, else the access token of `calendly-elt auth login` (refreshed first
         if it expires within minutes)."""
         if self.calendly_token:
             return self.calendly_token
-        from .oauth import access_token_from_oauth  # it imports this module; may call the token endpoint
+        from .oauth import access_token_from_oauth  # may call the token endpoint
 
-        token = access_token_from_oauth({**os.environ, "WAREHOUSE_PATH": str(self.warehouse_path)})
+        token = access_token_from_oauth(self.oauth_token_path, self.oauth_client_id, self.oauth_client_secret,
+                                        **({"now": now} if now else {}))
         if token:
             return token
         raise ConfigError(
             "CALENDLY_ACCESS_TOKEN is not set: create a personal access token in Calendly "
             "(Integrations → API & Webhooks) and export it, or run `calendly-elt auth login`")
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    """One line naming the variable (never its value: it may be a secret)."""
+    errors = exc.errors(include_url=False, include_input=False)
+    first = errors[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    field = Settings.model_fields.get(name)
+    variable = field.validation_alias if field is not None and isinstance(field.validation_alias, str) else name
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    reason = first["msg"].removeprefix("Value error, ")
+    return ConfigError(f"{variable or 'settings'}: {reason}{more}")
+
+
+@contextmanager
+def environment_while(variables: Mapping[str, str]) -> Iterator[None]:
+    """`variables` in os.environ for the duration (in-process readers such as dbt's profile, and
+    subprocesses that inherit it), then as before: a password set here does not outlive its use."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def dbt_environment(warehouse: "Warehouse") -> Any:
+    """`warehouse.dbt_env()` – the variables dbt_project/profiles.yml reads – in os.environ while dbt
+    runs, then as before: the password and the target do not outlive the run."""
+    return environment_while(warehouse.dbt_env())
+
+
+def dlt_telemetry_off_by_default() -> None:
+    """dlt's anonymous telemetry off for this process, unless the environment says otherwise."""
+    os.environ.setdefault(DLT_TELEMETRY, "false")
+
+
+def child_environment(**overrides: str) -> dict[str, str]:
+    """This process's environment for a child process, with dlt's telemetry off unless it is set, and
+    `overrides`."""
+    return {**os.environ, DLT_TELEMETRY: os.environ.get(DLT_TELEMETRY, "false"), **overrides}

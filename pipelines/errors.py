@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .config import ConfigError
+from .exceptions import ConfigError
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:

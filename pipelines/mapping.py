@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from .config import PROJECT_ROOT, ConfigError
+from .config import PROJECT_ROOT
+from .exceptions import ConfigError
 
 DEFAULT_MAPPING = PROJECT_ROOT / "config" / "calendly-elt.yml"
 

@@ -21,7 +21,8 @@ from typing import Any, Iterator, Optional
 from .config import PROJECT_ROOT, Settings
 from .mapping import load_mapping
 from .progress import Progress
-from .warehouse import connect, dbt_environment
+from .config import dbt_environment
+from .warehouse import connect
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 _FAILED = {"error", "fail", "runtime error"}

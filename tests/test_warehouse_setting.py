@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from pipelines.cli import main
-from pipelines.config import ConfigError, Settings
+from pipelines.config import Settings
+from pipelines.exceptions import ConfigError
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.location import DBT_PASSWORD_VAR
 from tests.warehouses import _server_url

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..config import ConfigError
+from ..exceptions import ConfigError
 from .client import BrevoClient
 from .settings import FOLDER_NAME
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterator
 
-from ..config import ConfigError, Settings
+from ..config import Settings
+from ..exceptions import ConfigError
 from ..mapping import load_mapping
 from ..progress import Progress
 from .bootstrap import ensure_attributes, ensure_lists, list_keys

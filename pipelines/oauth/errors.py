@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..config import ConfigError
+from ..exceptions import ConfigError
 
 LOGIN = "run `calendly-elt auth login`"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import ConfigError
+from ..exceptions import ConfigError
 from ..warehouse import Connection, Warehouse, WarehouseUnavailable, connect
 
 # mart → the columns the report uses (named, so a renamed column fails here with its name).

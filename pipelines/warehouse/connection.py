@@ -11,7 +11,7 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional, Sequence
 
-from ..config import ConfigError
+from ..exceptions import ConfigError
 from .location import Warehouse
 
 

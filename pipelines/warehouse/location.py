@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dlt
 from dlt.common.destination import Destination
 
-from ..config import ConfigError
+from ..exceptions import ConfigError
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 # The profile's outputs (dbt_project/profiles.yml); the selected one comes from this variable.
@@ -84,7 +82,8 @@ class Warehouse:
         return re.sub(r"[^A-Za-z0-9_.-]", "_", f"postgres-{parts.hostname}-{parts.port or 5432}-{parts.path.strip('/')}")
 
     def dbt_env(self) -> dict[str, str]:
-        """The variables dbt_project/profiles.yml reads for this warehouse."""
+        """The variables dbt_project/profiles.yml reads for this warehouse (`config.dbt_environment`
+        sets them while dbt runs)."""
         if self.kind == "duckdb":
             return {DBT_TARGET_VAR: "duckdb", "WAREHOUSE_PATH": str(self.path)}
         parts = urlsplit(self.url)
@@ -101,23 +100,6 @@ class Warehouse:
             # so on a server set to another zone lead times would move by an hour across DST.
             "PGTZ": "UTC",
         }
-
-
-@contextmanager
-def dbt_environment(warehouse: Warehouse) -> Iterator[None]:
-    """`warehouse.dbt_env()` in os.environ while dbt runs (in-process, or a subprocess that inherits
-    it), then as before: the password and the target do not outlive the run."""
-    variables = warehouse.dbt_env()
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _redact(url: str) -> str:

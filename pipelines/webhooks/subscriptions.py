@@ -10,9 +10,8 @@ scope (our own POST, retried after a lost answer, gets that too), so a 409 looks
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import requests
 from dlt.sources.helpers.rest_client import RESTClient
@@ -20,7 +19,8 @@ from dlt.sources.helpers.rest_client import RESTClient
 from ..calendly.client import calendly_client
 from ..calendly.landed import INVITEE_EVENTS, WEBHOOK_EVENTS
 from ..calendly.settings import DEFAULT_MAX_ATTEMPTS, PAGE_SIZE
-from ..config import ConfigError, Settings
+from ..config import Settings
+from ..exceptions import ConfigError
 from ..pacing import RateLimitPacer
 
 ORGANIZATION_EVENTS = WEBHOOK_EVENTS
@@ -39,8 +39,9 @@ class Outcome:
     subscription: dict
 
 
-def signing_key(env: Mapping[str, str] | None = None) -> str:
-    key = (os.environ if env is None else env).get("CALENDLY_WEBHOOK_SIGNING_KEY")
+def signing_key(settings: Settings | None = None) -> str:
+    """CALENDLY_WEBHOOK_SIGNING_KEY of `settings` (None: of the environment)."""
+    key = (settings or Settings.from_env()).webhook_signing_key
     if not key:
         raise ConfigError("CALENDLY_WEBHOOK_SIGNING_KEY is not set: export the key Calendly should sign deliveries "
                           "with (the one `calendly-elt webhooks serve` verifies them with)")

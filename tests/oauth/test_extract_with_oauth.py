@@ -2,7 +2,8 @@
 
 import pytest
 
-from pipelines.config import ConfigError, Settings
+from pipelines.config import Settings
+from pipelines.exceptions import ConfigError
 from pipelines.extract import run_extract
 from pipelines.oauth import login
 from tests.oauth.conftest import follow
@@ -16,8 +17,8 @@ def test_extract_runs_on_the_oauth_login_when_no_access_token_is_set(sandbox, cl
     with pytest.raises(ConfigError, match="calendly-elt auth login"):
         settings.require_calendly_token()
 
-    from pipelines.oauth import TokenStore, token_path
-    store = TokenStore(token_path({"WAREHOUSE_PATH": str(settings.warehouse_path)}))
+    from pipelines.oauth import TokenStore
+    store = TokenStore(settings.oauth_token_path)
     login(store, client, open_browser=follow)
 
     summary = run_extract(settings)

@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
+from pipelines.config import Settings
 from pipelines.oauth import (ENV_AUTH_URL, ENV_CLIENT_ID, ENV_TOKEN_FILE, OAuthError, TokenClient,
-                             access_token_from_oauth, client_from_env, login)
+                             access_token_from_oauth, login)
 
 from .conftest import WEB_CLIENT_ID, WEB_CLIENT_SECRET, api, follow
 
@@ -85,17 +86,19 @@ def test_callback_server_ignores_other_paths_and_is_one_shot(sandbox, client, st
 
 def test_access_token_from_oauth(sandbox, client, store, clock):
     env = {ENV_TOKEN_FILE: str(store.path)}
-    assert access_token_from_oauth(env) is None  # nobody logged in: the caller falls back to its own message
+    settings = Settings.from_env(env)
+    assert settings.oauth_token_path == store.path
+    assert access_token_from_oauth(store.path) is None  # nobody logged in: the caller falls back to its own message
     with pytest.raises(OAuthError, match=f"{ENV_CLIENT_ID} is not set"):
-        client_from_env(env)
-    client = client_from_env({**env, ENV_CLIENT_ID: client.client_id, ENV_AUTH_URL: sandbox.url + "/"})
+        settings.oauth_client()
+    client = Settings.from_env({**env, ENV_CLIENT_ID: client.client_id, ENV_AUTH_URL: sandbox.url + "/"}).oauth_client()
     tokens = login(store, client, open_browser=follow, timeout=10)
-    assert access_token_from_oauth(env, now=clock) == tokens.access_token
+    assert settings.require_calendly_token(now=clock) == tokens.access_token
     clock.advance(7200)
-    fresh = access_token_from_oauth(env, now=clock)  # the file says which client and server to refresh with
+    fresh = settings.require_calendly_token(now=clock)  # the file says which client and server to refresh with
     assert fresh != tokens.access_token and api(sandbox, fresh).status_code == 200
     with pytest.raises(OAuthError, match="another client"):
-        access_token_from_oauth({**env, ENV_CLIENT_ID: "someone-else"}, now=clock)
+        Settings.from_env({**env, ENV_CLIENT_ID: "someone-else"}).require_calendly_token(now=clock)
 
 
 def test_busy_port_is_a_one_line_error(client, store):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -24,7 +23,8 @@ class Stack:
         self.calendly = CalendlySandbox(self.calendly_account, rate_limit=0).start()
         self.brevo = BrevoSandbox(self.brevo_account, import_seconds=0.05, **brevo_options).start()
         where = warehouse.fields if warehouse else {"warehouse_path": tmp_path / "warehouse.duckdb"}
-        self.settings = Settings(self.calendly_account.tokens["admin"], self.calendly.url, **where,
+        self.settings = Settings(calendly_token=self.calendly_account.tokens["admin"],
+                                 calendly_api_url=self.calendly.url, **where,
                                  brevo_api_key=self.brevo_account.api_key, brevo_api_url=self.brevo.url)
 
     def refresh(self):
@@ -32,7 +32,7 @@ class Stack:
         run_transform(self.settings, as_of=NOW.isoformat())
 
     def with_(self, **changes) -> Settings:
-        return replace(self.settings, **changes)
+        return self.settings.with_(**changes)
 
     def stop(self):
         self.calendly.stop()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines.config import ConfigError
+from pipelines.exceptions import ConfigError
 from pipelines.mapping import load_mapping
 
 

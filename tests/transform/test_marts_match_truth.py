@@ -47,7 +47,7 @@ def built(request, tmp_path_factory):
     account = CalendlyAccount.generate(seed=51, events=800, now=NOW)
     with provide(request.param, tmp_path_factory.mktemp("marts")) as warehouse, \
             CalendlySandbox(account, rate_limit=0) as sandbox:
-        settings = Settings(account.tokens["admin"], sandbox.url, **warehouse.fields)
+        settings = Settings(calendly_token=account.tokens["admin"], calendly_api_url=sandbox.url, **warehouse.fields)
         run_extract(settings)
         as_of = datetime.now(timezone.utc).replace(microsecond=0)
         run_transform(settings, as_of=as_of.isoformat())
@@ -99,4 +99,4 @@ def test_a_failing_test_fails_the_transform_and_is_named(built, tmp_path):
             con.execute("update twice set _dlt_id = _dlt_id || 'x'")
             con.execute("insert into calendly_raw.invitees select * from twice")
         with pytest.raises(TransformFailed, match="unique_stg_calendly__invitees_invitee_uri"):
-            run_transform(Settings(None, "", **broken.fields), as_of=as_of.isoformat())
+            run_transform(Settings(calendly_token=None, calendly_api_url="", **broken.fields), as_of=as_of.isoformat())
