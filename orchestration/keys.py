@@ -22,4 +22,5 @@ def dbt_model_key(schema: str, name: str) -> dg.AssetKey:
 BREVO_CONTACTS = dg.AssetKey(["brevo", "contacts"])
 ANALYTICS_SNAPSHOT = dg.AssetKey(["analytics", "snapshot"])
 SCHEDULING_REPORT = dg.AssetKey(["analytics", "scheduling_report"])
-MARTS_CONTACTS = dbt_model_key("marts", "contacts")
+# The Brevo payload (dbt): the one model the Brevo sync reads.
+MARTS_BREVO_CONTACTS = dbt_model_key("marts", "brevo_contacts")

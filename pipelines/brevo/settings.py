@@ -8,8 +8,7 @@ MAX_IMPORT_BYTES = 8_000_000
 MAX_IMPORT_ROWS = 50_000
 LIST_PAGE = 50  # Brevo's maximum `limit` for folders and lists
 
-FOLDER_NAME = "Calendly"
-EVENT_TYPE_LIST = "Calendly: {name}"
+FOLDER_NAME = "Calendly"  # where the sync creates lists (named by marts.brevo_contacts)
 
 # Brevo attribute types of the contact fields the mapping may name (everything else is text).
 FIELD_TYPES = {"start_time": "date"}

@@ -1,5 +1,9 @@
 """The sync stage: push the contacts that are new, changed or failed before to Brevo.
 
+What to send is dbt's: `marts.brevo_contacts` has one row per contact with its attributes, lists and
+payload hash (pipelines/brevo/contacts.py reads it). Here: which contacts are due (their hash against
+`brevo_sync.contact_state`), Brevo's attributes and lists, the imports, and the state.
+
 One `POST /contacts/import` per event-type list (with the all-invitees list), split by size: an
 import's `listIds` apply to every row in it, so grouping rows by list puts 10,000 contacts in about as
 many imports as there are event types, instead of one per combination of types. Each import is polled
@@ -23,7 +27,7 @@ from ..mapping import load_mapping
 from ..progress import Progress
 from .bootstrap import ensure_attributes, ensure_lists, list_keys
 from .client import BrevoClient
-from .contacts import BrevoContact, attribute_types, build_contacts
+from .contacts import TABLE, BrevoContact, attribute_types, read_contacts
 from .settings import (
     DEFAULT_API_URL,
     MAX_IMPORT_BYTES,
@@ -32,7 +36,7 @@ from .settings import (
     POLL_MAX_SECONDS,
     POLL_TIMEOUT_SECONDS,
 )
-from ..warehouse import Connection, connect
+from ..warehouse import connect
 from .state import SCHEMA, Outcome, ensure_tables, load_state, record
 
 
@@ -62,18 +66,6 @@ class SyncSummary:
         return (f"sync: done in {self.seconds:.1f}s – {self.synced:,} contacts synced ({self.creates:,} new, "
                 f"{self.updates:,} changed), {self.failed:,} failed (retried next run), {self.invalid:,} invalid "
                 f"emails not sent, {self.skipped:,} unchanged; {self.imports} imports, {self.requests} requests")
-
-
-def _read_marts(con: Connection) -> tuple[list[dict], dict[str, list[str]]]:
-    cursor = con.execute("select * from marts.contacts order by email")
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, r)) for r in cursor.fetchall()]
-    event_types: dict[str, list[str]] = {}
-    for email, name in con.execute(
-            "select distinct email, event_type_name from marts.bookings where event_type_name is not null"
-            " order by 1, 2").fetchall():
-        event_types.setdefault(email, []).append(name)
-    return rows, event_types
 
 
 def _batches(rows_by_email: list[tuple[str, dict]], list_ids: list[int],
@@ -121,13 +113,12 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
     summary = SyncSummary(run_id=datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
                           dry_run=dry_run)
     with connect(settings.warehouse, read_only=dry_run) as con:
-        if not con.has_table("marts", "contacts"):
-            raise ConfigError(f"{settings.warehouse.name} has no marts.contacts: run `calendly-elt transform` first")
+        if not con.has_table(*TABLE.split(".")):
+            raise ConfigError(f"{settings.warehouse.name} has no {TABLE}: run `calendly-elt transform` first")
         if not dry_run:
             ensure_tables(con)
-        rows, event_types = _read_marts(con)
+        contacts = read_contacts(con, mapping)
         state = load_state(con) if con.has_table(SCHEMA, "contact_state") else {}
-        contacts = build_contacts(rows, event_types, mapping)
         due: list[BrevoContact] = []
         invalid: list[Outcome] = []
         for contact in contacts:

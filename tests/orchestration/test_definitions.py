@@ -33,7 +33,9 @@ EDGES = {
     ("marts/bookings", "marts/scheduling_lead_times"),
     ("marts/bookings", "marts/scheduling_utm"),
     ("marts/bookings", "marts/scheduling_weekday_hour"),
-    ("marts/contacts", "brevo/contacts"),
+    ("marts/bookings", "marts/brevo_contacts"),
+    ("marts/brevo_contacts", "brevo/contacts"),
+    ("marts/contacts", "marts/brevo_contacts"),
     ("marts/scheduling_event_types_weekly", "analytics/scheduling_report"),
     ("marts/scheduling_geography", "analytics/scheduling_report"),
     ("marts/scheduling_hosts_weekly", "analytics/scheduling_report"),
@@ -114,7 +116,8 @@ def test_lineage_runs_from_calendly_to_brevo_and_the_report_with_no_orphan(graph
     for edge in [("calendly/invitees", "staging/stg_calendly__invitees"),
                  ("staging/stg_calendly__invitees", "marts/bookings"),
                  ("marts/bookings", "marts/contacts"),
-                 ("marts/contacts", "brevo/contacts"),
+                 ("marts/contacts", "marts/brevo_contacts"),
+                 ("marts/brevo_contacts", "brevo/contacts"),
                  ("marts/scheduling_weekday_hour", "analytics/scheduling_report")]:
         assert edge in edges
 

@@ -17,8 +17,9 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 class Stack:
     """A Calendly sandbox, a Brevo sandbox and a warehouse: the whole job, stage by stage."""
 
-    def __init__(self, tmp_path, events=400, seed=61, warehouse: TestWarehouse | None = None, **brevo_options):
-        self.calendly_account = CalendlyAccount.generate(seed=seed, events=events, now=NOW)
+    def __init__(self, tmp_path, events=400, seed=61, warehouse: TestWarehouse | None = None, shape=None,
+                 **brevo_options):
+        self.calendly_account = CalendlyAccount.generate(seed=seed, events=events, now=NOW, shape=shape)
         self.brevo_account = BrevoAccount(api_key="xkeysib-test-0001")
         self.calendly = CalendlySandbox(self.calendly_account, rate_limit=0).start()
         self.brevo = BrevoSandbox(self.brevo_account, import_seconds=0.05, **brevo_options).start()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pipelines.brevo.sync import run_sync
+from pipelines.extract import run_extract
+from pipelines.transform import run_transform
 from pipelines.warehouse import connect
 from tests.sandbox.brevo_contract import validate_brevo_request
 
+from .conftest import NOW
 from .expected import brevo_differences, expected_brevo
 
 
@@ -52,11 +55,11 @@ def test_dry_run_counts_and_sends_nothing(stack, capsys):
 
 def test_every_outcome_is_logged_with_its_reason(any_stack):
     stack = any_stack
-    stack.refresh()
-    with connect(stack.settings.warehouse) as con:  # an address Brevo would refuse
-        email = con.execute("select email from marts.contacts order by email limit 1").fetchone()[0]
-        con.execute("update marts.contacts set email = 'not-an-email' where email = %s", [email])
-        con.execute("update marts.bookings set email = 'not-an-email' where email = %s", [email])
+    run_extract(stack.settings)
+    with connect(stack.settings.warehouse) as con:  # an address Brevo would refuse, as Calendly gave it
+        email = con.execute("select min(lower(trim(email))) from calendly_raw.invitees").fetchone()[0]
+        con.execute("update calendly_raw.invitees set email = 'not-an-email' where lower(trim(email)) = %s", [email])
+    run_transform(stack.settings, as_of=NOW.isoformat())
     summary = run_sync(stack.settings)
     assert summary.invalid == 1
     assert "not-an-email" not in stack.brevo_account.contacts()

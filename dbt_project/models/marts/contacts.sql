@@ -51,15 +51,7 @@ history as (
     group by email
 ),
 
-event_types_booked as (
-    select
-        email,
-        {{ dbt.listagg('event_type_name', "', '", "order by event_type_name") }} as event_types_booked
-    from (select distinct email, event_type_name from bookings where event_type_name is not null) as distinct_types
-    group by email
-),
-
-joined as (
+final as (
     select
         latest.email,
         latest.first_name,
@@ -79,26 +71,10 @@ joined as (
         history.no_show_count,
         history.rescheduled_count,
         history.first_booked_at,
-        history.last_booked_at,
-        event_types_booked.event_types_booked
+        history.last_booked_at
     from latest
     inner join given on latest.email = given.email
     inner join history on latest.email = history.email
-    left join event_types_booked on latest.email = event_types_booked.email
-),
-
-final as (
-    select
-        *,
-        -- Changes exactly when something sent to Brevo changes (issue 4 pushes only those rows).
-        {{ dbt.hash(dbt.concat([
-            "coalesce(first_name, '')", "'|'", "coalesce(last_name, '')", "'|'",
-            "coalesce(company, '')", "'|'", "coalesce(job_title, '')", "'|'",
-            "coalesce(phone_e164, '')", "'|'", "coalesce(latest_event_type_name, '')", "'|'",
-            "coalesce(" ~ dbt.cast("latest_start_time", dbt.type_string()) ~ ", '')", "'|'",
-            "booking_status", "'|'", "coalesce(event_types_booked, '')"
-        ])) }} as brevo_fields_hash
-    from joined
 )
 
 select * from final

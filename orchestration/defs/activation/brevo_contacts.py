@@ -1,11 +1,12 @@
-"""Activation: `marts.contacts` → Brevo, only the contacts that are new, changed or failed before."""
+"""Activation: `marts.brevo_contacts` (the payload, built by dbt) → Brevo, only the contacts that are
+new, changed or failed before."""
 
 
 from typing import Iterator
 
 import dagster as dg
 
-from orchestration.keys import BREVO_CONTACTS, MARTS_CONTACTS
+from orchestration.keys import BREVO_CONTACTS, MARTS_BREVO_CONTACTS
 from orchestration.resources import CalendlyEltConfig, LoggedProgress
 from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY, worth_retrying
 from pipelines.brevo.sync import run_sync
@@ -16,7 +17,7 @@ REJECTIONS_CHECK = "no_failed_contacts"
 
 @dg.asset(
     key=BREVO_CONTACTS,
-    deps=[MARTS_CONTACTS],
+    deps=[MARTS_BREVO_CONTACTS],  # the sync reads that table and nothing else
     group_name="activation",
     kinds={"brevo"},
     description="Contacts pushed to Brevo (attributes and lists); per-contact outcomes in brevo_sync.sync_log.",
