@@ -133,48 +133,16 @@ def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_webhooks_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Receive signed Calendly webhooks into the landing store beside the warehouse, until Ctrl-C."""
-    import socket
+    from .webhooks import landing_path
+    from .webhooks.serve import serve
+    from .webhooks.subscriptions import signing_key
 
-    import uvicorn
+    def listening(url: str, store) -> None:
+        print(f"webhooks: POST {url} → {store.path}", flush=True)
+        print("Ctrl-C stops it.", flush=True)
 
-    from .exceptions import ConfigError
-    from .webhooks import LandingStore, landing_path
-    from .webhooks.app import create_app
-
-    key = settings.webhook_signing_key
-    if not key:
-        raise ConfigError("CALENDLY_WEBHOOK_SIGNING_KEY is not set: export the signing key of the webhook "
-                          "subscription (Calendly signs every delivery with it)")
-    if not 0 < args.tolerance_seconds < float("inf") or args.max_body_bytes <= 0:  # `not <` also refuses nan
-        raise ConfigError("--tolerance-seconds and --max-body-bytes must be positive")
-    if not 0 <= args.port <= 65535:  # the socket layer would silently wrap 70000 round to 4464
-        raise ConfigError(f"--port {args.port} is not a port (0–65535; 0 picks a free one)")
-    store = LandingStore(landing_path(settings))
-    app = create_app(key, store, tolerance_seconds=args.tolerance_seconds, max_body_bytes=args.max_body_bytes)
-    # Bound here rather than by uvicorn, so a busy port is our one-line error, and --port 0 prints the real one.
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM,
-                                                             flags=socket.AI_PASSIVE)[0]
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(address)
-        except OSError:
-            sock.close()
-            raise
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}): "
-                          "choose another --host or --port") from None
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    print(f"webhooks: POST http://{shown}:{port}/webhooks/calendly → {store.path}", flush=True)
-    print("Ctrl-C stops it.", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    try:
-        with sock:
-            server.run(sockets=[sock])  # stops on Ctrl-C or SIGTERM once in-flight requests are answered
-    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; stopping is what was asked
-        pass
+    serve(signing_key(settings), landing_path(settings), host=args.host, port=args.port,
+          tolerance_seconds=args.tolerance_seconds, max_body_bytes=args.max_body_bytes, on_listening=listening)
     return 0
 
 

@@ -14,6 +14,7 @@ import dlt
 from .calendly import LANDED_RESOURCES, calendly_source
 from .calendly.landed import LandedBatch, rows_from_deliveries
 from .calendly.raw_contract import create_missing_tables, type_changes
+from .calendly.raw_schema import RAW_TABLES
 from . import phones_backfill
 from .config import Settings
 from .progress import Progress
@@ -212,10 +213,8 @@ def run_extract(settings: Settings, progress: Progress | None = None, *, webhook
 def raw_counts(settings: Settings) -> tuple[dict[str, int], dict[str, int]]:
     """Rows per raw table, and invitees by kind (active, canceled, rescheduled, no-show): the demo's
     summary of what the extract loaded."""
-    tables = ("event_types", "scheduled_events", "invitees", "organization_memberships",
-              "routing_forms", "routing_form_submissions")
     with connect(settings.warehouse, read_only=True) as con:
-        counts = {t: con.execute(f"select count(*) from {RAW_DATASET}.{t}").fetchone()[0] for t in tables}
+        counts = {t: con.execute(f"select count(*) from {RAW_DATASET}.{t}").fetchone()[0] for t in RAW_TABLES}
         kinds = dict(con.execute(f"""
             select case when no_show__uri is not null then 'no-show'
                         when status = 'canceled' and rescheduled then 'rescheduled'
