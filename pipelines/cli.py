@@ -1,41 +1,124 @@
-"""`calendly-elt`: the command line. Every command exits non-zero with a one-line reason on failure."""
+"""`calendly-elt`: the command line. Every command exits non-zero with a one-line reason on failure.
+
+Each command calls its stage's one function (the Dagster assets call the same ones); what is here is
+only the command line: options, the variables each command reads (shown in its help), what is printed.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import shutil
 import sys
 import time
+from enum import Enum
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, List, Optional, Sequence, TypeVar
 
-from .config import PROJECT_ROOT, Settings, dlt_telemetry_off_by_default
+import typer
+from typing_extensions import Annotated
+
+from .config import PROJECT_ROOT, Settings, dlt_telemetry_off_by_default, variable_help
 from .errors import BREVO, CALENDLY, describe
 from .progress import Progress
 
 DEMO_WAREHOUSE = PROJECT_ROOT / "data" / "demo" / "warehouse.duckdb"
 # The sandbox's account profiles (PROFILES in sandbox/calendly/shapes.py; a test keeps the two equal), written
-# out so that building the parser imports nothing of the sandbox: the pipeline never imports it.
+# out so that building the command line imports nothing of the sandbox: the pipeline never imports it.
 SANDBOX_PROFILES = ("empty", "solo", "team", "enterprise", "messy")
+SandboxProfile = Enum("SandboxProfile", {name: name for name in SANDBOX_PROFILES}, type=str)
+
+# The variables each command reads, shown under its help (descriptions: Settings in config.py).
+WAREHOUSE = ("WAREHOUSE_PATH", "WAREHOUSE_URL")
+CALENDLY_API = ("CALENDLY_ACCESS_TOKEN", "CALENDLY_API_URL", "CALENDLY_OAUTH_TOKEN_FILE", "CALENDLY_CLIENT_SECRET")
+BREVO_API = ("BREVO_API_KEY", "BREVO_API_URL")
+MAPPING = ("CALENDLY_ELT_CONFIG",)
+COMMON = ("CALENDLY_ELT_LOG_LEVEL",)
+T = TypeVar("T")
 
 
-def _source_options(args: argparse.Namespace) -> dict:
-    options = {
-        "start_date": args.start_date,
-        "lookback_days": args.lookback_days,
-        "no_show_window_days": args.no_show_window_days,
-        "max_workers": args.max_workers,
-    }
-    # Unset options stay unset, so dlt's own config (SOURCES__CALENDLY__...) and defaults apply.
-    return {k: v for k, v in options.items() if v is not None}
+class _Command(typer.core.TyperCommand):
+    """A command whose help ends with the environment variables it reads (`reads`), described by the
+    settings; `sandbox --help` also describes each profile, read from the sandbox only then."""
+
+    reads: Sequence[str] = ()
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.epilog = variable_help([*self.reads, *COMMON]) + _profiles_help(self)
+        super().format_help(ctx, formatter)
 
 
-def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+def _profiles_help(command: Any) -> str:
+    if not any(param.name == "profile" for param in command.params):
+        return ""
+    from sandbox.calendly.shapes import PROFILES
+
+    return "\n\nProfiles: " + "; ".join(f"{name} ({p.description})" for name, p in PROFILES.items())
+
+
+def _reads(*names: str) -> type[_Command]:
+    return type("Command", (_Command,), {"reads": tuple(dict.fromkeys(name for group in names for name in group))})
+
+
+app = typer.Typer(name="calendly-elt", help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False, rich_markup_mode="rich",
+                  context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+webhooks_app = typer.Typer(help="Calendly webhooks: the signed receiver and the subscriptions.", no_args_is_help=True)
+auth_app = typer.Typer(help="Calendly OAuth: log in once; access tokens refresh themselves.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(auth_app, name="auth")
+
+
+class _State:
+    """What `main` needs to turn a failure into one line: the settings, and whose API failed."""
+    settings: Optional[Settings] = None
+    command: str = ""  # the top-level command, as typed
+    stage: str = ""
+
+
+_state = _State()
+
+
+def _settings(stage: str) -> Settings:
+    _state.stage = stage
+    _state.settings = Settings.from_env()
+    return _state.settings
+
+
+def _staged(stage: str, run: Callable[[Progress], T]) -> T:
+    """`run(progress)` as `stage`: its counters on stderr while it runs, and a failure from it
+    described as that stage's (the Brevo sync's as Brevo's)."""
+    _state.stage = stage
+    with _progress(stage) as progress:
+        return run(progress)
+
+
+# ------------------------------------------------------------------------------------------ stages
+
+@app.command(cls=_reads(CALENDLY_API, WAREHOUSE))
+def extract(
+    start_date: Annotated[Optional[str], typer.Option(
+        help="First run only: oldest event start to load (ISO date). Default: two years ago.",
+        show_default=False)] = None,
+    lookback_days: Annotated[Optional[float], typer.Option(
+        min=0, help="Re-list events from the last run minus this many days. Default: 7.", show_default=False)] = None,
+    no_show_window_days: Annotated[Optional[float], typer.Option(
+        min=0, help="Re-read the invitees of events that ended this recently (days). Default: 7.",
+        show_default=False)] = None,
+    max_workers: Annotated[Optional[int], typer.Option(
+        min=1, help="Concurrent invitee reads at most. Default: 8.", show_default=False)] = None,
+    webhooks_only: Annotated[bool, typer.Option(
+        "--webhooks-only", help="Merge only the webhook deliveries landed by `webhooks serve` (no listing).")] = False,
+) -> int:
+    """Load Calendly into [bold]calendly_raw[/bold], incrementally, with the webhook deliveries landed so far."""
     from .extract import run_extract
 
-    summary = run_extract(settings, Progress("extract"), webhooks_only=args.webhooks_only, **_source_options(args))
+    settings = _settings("extract")
+    options = {"start_date": start_date, "lookback_days": lookback_days,
+               "no_show_window_days": no_show_window_days, "max_workers": max_workers}
+    # Unset options stay unset, so dlt's own config (SOURCES__CALENDLY__...) and defaults apply.
+    summary = _staged("extract", lambda progress: run_extract(
+        settings, progress, webhooks_only=webhooks_only, **{k: v for k, v in options.items() if v is not None}))
     print(summary.line())
     for table, rows in sorted(summary.rows_loaded.items()):
         print(f"  {table}: {rows:,} rows")
@@ -43,77 +126,114 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_transform(args: argparse.Namespace, settings: Settings) -> int:
+@app.command(cls=_reads(WAREHOUSE, MAPPING))
+def transform(
+    as_of: Annotated[Optional[str], typer.Option(
+        help="Pin 'now' for the booking statuses (ISO timestamp), e.g. to rebuild history.", show_default=False)] = None,
+    select: Annotated[Optional[str], typer.Option(
+        help="dbt node selection, e.g. 'contacts+'. Default: everything.", show_default=False)] = None,
+) -> int:
+    """dbt build: the staging views, the marts and their tests."""
     from .transform import run_transform
 
-    summary = run_transform(settings, Progress("transform"), as_of=args.as_of, select=args.select)
-    print(summary.line())
+    settings = _settings("transform")
+    print(_staged("transform", lambda progress: run_transform(settings, progress, as_of=as_of, select=select)).line())
     print(f"warehouse: {settings.warehouse.name} (schemas staging, marts)")
     return 0
 
 
-def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+@app.command(cls=_reads(BREVO_API, WAREHOUSE, MAPPING))
+def sync(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count creates, updates and skips, and show a few; send nothing.")] = False,
+) -> int:
+    """Push the contacts that are new, changed or failed before to Brevo."""
     from .brevo.sync import run_sync
 
-    summary = run_sync(settings, Progress("sync"), dry_run=args.dry_run)
+    settings = _settings("sync")
+    summary = _staged("sync", lambda progress: run_sync(settings, progress, dry_run=dry_run))
     print(summary.line())
-    if args.dry_run:
+    if dry_run:
         for contact in summary.samples:
             print(f"  {contact.email}: lists {', '.join(contact.lists)}; {json.dumps(contact.attributes, default=str)}"
                   + (f"  ({'; '.join(contact.notes)})" if contact.notes else ""))
     return 1 if summary.failed else 0
 
 
-def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+@app.command(cls=_reads(WAREHOUSE))
+def report(
+    out: Annotated[Optional[Path], typer.Option(
+        help="Folder for scheduling_report.html. Default: reports/ beside the warehouse.", show_default=False)] = None,
+) -> int:
+    """Write the scheduling report (HTML with charts) from the marts."""
     from .report import ReportError, build_report
 
-    out_dir = Path(args.out).expanduser().resolve() if args.out else settings.reports_dir
+    settings = _settings("report")
     try:
-        report = build_report(settings.warehouse, out_dir)
+        built = build_report(settings.warehouse, out.expanduser().resolve() if out else settings.reports_dir)
     except ReportError as exc:  # already one line saying what to do
-        print(f"calendly-elt report: {exc}", file=sys.stderr)
+        _say_failed(str(exc))
         return 1
-    print(f"report: {report.path}")
-    print(report.markdown())
+    print(f"report: {built.path}")
+    print(built.markdown())
     return 0
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Every stage, in order. A failed extract or transform stops the run; after them, as in the
-    Dagster job, the snapshot, the report and the Brevo sync do not depend on one another."""
+@app.command(cls=_reads(CALENDLY_API, WAREHOUSE, MAPPING, BREVO_API))
+def run() -> int:
+    """Extract, transform, snapshot, report and sync, in order.
+
+    A failed extract or transform stops the run; after them, as in the Dagster job, the snapshot, the
+    report and the Brevo sync do not depend on one another."""
     from .brevo.sync import run_sync
     from .extract import run_extract
     from .report import ReportError, build_report
     from .snapshot import publish
     from .transform import run_transform
 
-    print(run_extract(settings, Progress("extract")).line())
-    print(run_transform(settings, Progress("transform")).line())
+    settings = _settings("run")
+    print(_staged("extract", lambda progress: run_extract(settings, progress)).line())
+    print(_staged("transform", lambda progress: run_transform(settings, progress)).line())
+    _state.stage = "snapshot"
     print(publish(settings).line())
     status = 0
     try:
         print(f"report: {build_report(settings.warehouse, settings.reports_dir).path}")
-    except ReportError as exc:
-        print(f"calendly-elt run: {exc}", file=sys.stderr)
+    except ReportError as exc:  # already one line saying what to do
+        _say_failed(str(exc))
         status = 1
     if not settings.brevo_api_key:
         print("sync: skipped – BREVO_API_KEY is not set")
         return status
-    args.stage = "sync"  # a failure from here on is Brevo's (see main)
-    summary = run_sync(settings, Progress("sync"))
+    summary = _staged("sync", lambda progress: run_sync(settings, progress))
     print(summary.line())
     return 1 if summary.failed else status
 
 
-def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+# --------------------------------------------------------------------------------- the sandboxes
+
+@app.command(cls=_reads())
+def sandbox(
+    profile: Annotated[SandboxProfile, typer.Option(help="Kind of Calendly account (profiles below).")] = SandboxProfile("team"),
+    events: Annotated[Optional[int], typer.Option(min=0, help="Scheduled events. Default: the profile's.",
+                                                  show_default=False)] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the generated account.")] = 7,
+    port: Annotated[int, typer.Option(help="Calendly sandbox port (0: any free one).")] = 8765,
+    brevo_port: Annotated[int, typer.Option(help="Brevo sandbox port (0: any free one).")] = 8766,
+    rate_limit: Annotated[Optional[int], typer.Option(
+        min=0, help="Requests per minute per token. Default: the profile's plan, 50 or 500; 0: none.",
+        show_default=False)] = None,
+    fault_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of requests that fail.")] = 0.0,
+    latency_ms: Annotated[float, typer.Option(min=0, help="Added to every answer.")] = 0.0,
+) -> int:
+    """Serve the Calendly and Brevo sandboxes on loopback until Ctrl-C, and print how to point calendly-elt at them."""
     from sandbox.stack import start_sandboxes
 
-    with start_sandboxes(args.profile, events=args.events, seed=args.seed, calendly_port=args.port,
-                         brevo_port=args.brevo_port, rate_limit=args.rate_limit, fault_rate=args.fault_rate,
-                         latency_ms=args.latency_ms) as sandboxes:
+    _state.stage = "sandbox"
+    with start_sandboxes(profile.value, events=events, seed=seed, calendly_port=port, brevo_port=brevo_port,
+                         rate_limit=rate_limit, fault_rate=fault_rate, latency_ms=latency_ms) as sandboxes:
         limit = f"{sandboxes.rate_limit:,} requests/minute" if sandboxes.rate_limit else "no rate limit"
-        print(f"Calendly sandbox: {sandboxes.calendly.url} (profile {args.profile}: {sandboxes.events:,} events, "
-              f"seed {args.seed}, {limit})")
+        print(f"Calendly sandbox: {sandboxes.calendly.url} (profile {profile.value}: {sandboxes.events:,} events, "
+              f"seed {seed}, {limit})")
         print(f"Brevo sandbox:    {sandboxes.brevo.url}")
         print("Point calendly-elt at them with:")
         notes = {"CALENDLY_ACCESS_TOKEN": "   # organization owner"}
@@ -131,68 +251,17 @@ def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_webhooks_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Receive signed Calendly webhooks into the landing store beside the warehouse, until Ctrl-C."""
-    from .webhooks import landing_path
-    from .webhooks.serve import serve
-    from .webhooks.subscriptions import signing_key
-
-    def listening(url: str, store) -> None:
-        print(f"webhooks: POST {url} → {store.path}", flush=True)
-        print("Ctrl-C stops it.", flush=True)
-
-    serve(signing_key(settings), landing_path(settings), host=args.host, port=args.port,
-          tolerance_seconds=args.tolerance_seconds, max_body_bytes=args.max_body_bytes, on_listening=listening)
-    return 0
-
-
-def _subscriptions(args: argparse.Namespace, settings: Settings, action):
-    """Run `action(Subscriptions)`; its SubscriptionError is the one line to print."""
-    from .webhooks.subscriptions import SubscriptionError, Subscriptions, client_for
-
-    try:
-        return action(Subscriptions(client_for(settings)))
-    except SubscriptionError as exc:
-        print(f"calendly-elt webhooks {args.webhooks_command}: {exc}", file=sys.stderr)
-        return 1
-
-
-def cmd_webhooks_subscribe(args: argparse.Namespace, settings: Settings) -> int:
-    """Subscribe a URL to Calendly's webhooks, signed with CALENDLY_WEBHOOK_SIGNING_KEY."""
-    from .webhooks.subscriptions import describe_subscription, signing_key
-
-    key = signing_key(settings)  # before any request: a subscription the receiver cannot verify is useless
-
-    def subscribe(subs) -> int:
-        outcome = subs.subscribe(args.url, key, scope=args.scope, events=args.event)
-        print(("subscribed: " if outcome.created else "already subscribed: ")
-              + describe_subscription(outcome.subscription))
-        return 0
-    return _subscriptions(args, settings, subscribe)
-
-
-def cmd_webhooks_list(args: argparse.Namespace, settings: Settings) -> int:
-    from .webhooks.subscriptions import describe_subscription
-
-    def show(subs) -> int:
-        rows = subs.list(args.scope)
-        for sub in rows:
-            print(describe_subscription(sub))
-        if not rows:
-            print(f"no {args.scope}-scope webhook subscriptions")
-        return 0
-    return _subscriptions(args, settings, show)
-
-
-def cmd_webhooks_delete(args: argparse.Namespace, settings: Settings) -> int:
-    def delete(subs) -> int:
-        print(f"deleted webhook subscription {subs.delete(args.subscription)}")
-        return 0
-    return _subscriptions(args, settings, delete)
-
-
-def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """The whole job on the sandboxes (Calendly and Brevo), into a demo warehouse of its own."""
+@app.command(cls=_reads(MAPPING))
+def demo(
+    profile: Annotated[SandboxProfile, typer.Option(help="Kind of Calendly account (profiles below).")] = SandboxProfile("team"),
+    events: Annotated[Optional[int], typer.Option(min=0, help="Scheduled events. Default: the profile's.",
+                                                  show_default=False)] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the generated account.")] = 7,
+    warehouse: Annotated[Path, typer.Option(
+        help="The demo's warehouse file, emptied first; the report goes to reports/ beside it.",
+        show_default="data/demo/warehouse.duckdb in the repo")] = DEMO_WAREHOUSE,
+) -> int:
+    """Run the whole pipeline on the sandboxes (Calendly and Brevo) into a demo warehouse of its own; print each stage's summary."""
     from sandbox.stack import start_sandboxes
 
     from .brevo.sync import run_sync
@@ -200,13 +269,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from .report import ReportError, build_report
     from .transform import marts_counts, run_transform
 
+    settings = _settings("demo")
     # A folder of its own: the demo's warehouse, dlt state and report never mix with a real account's.
-    warehouse = Path(args.warehouse).resolve() if args.warehouse else DEMO_WAREHOUSE
+    warehouse = warehouse.expanduser().resolve()
     # Each demo generates a new sandbox account, so it starts from an empty demo warehouse.
     warehouse.unlink(missing_ok=True)
     shutil.rmtree(warehouse.parent / ".dlt" / warehouse.stem, ignore_errors=True)
     # No Calendly rate limit: the demo shows the pipeline in seconds (`calendly-elt sandbox` has the profile's).
-    with start_sandboxes(args.profile, events=args.events, seed=args.seed, rate_limit=0, import_seconds=0.1,
+    with start_sandboxes(profile.value, events=events, seed=seed, rate_limit=0, import_seconds=0.1,
                          brevo_api_key="xkeysib-demo-sandbox") as sandboxes:
         print(f"demo: Calendly sandbox with {sandboxes.events:,} events at {sandboxes.calendly.url}, "
               f"Brevo sandbox at {sandboxes.brevo.url}")
@@ -215,36 +285,153 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
                                        calendly_api_url=env["CALENDLY_API_URL"], warehouse_path=warehouse,
                                        warehouse_url=None, brevo_api_key=env["BREVO_API_KEY"],
                                        brevo_api_url=env["BREVO_API_URL"])
-        print(run_extract(demo_settings, Progress("extract")).line())
+        _state.settings = demo_settings
+        print(_staged("extract", lambda progress: run_extract(demo_settings, progress)).line())
         tables, invitees = raw_counts(demo_settings)
         for table, n in tables.items():
             print(f"  calendly_raw.{table}: {n:,} rows")
         print("  invitees: " + (", ".join(f"{kind} {n:,}" for kind, n in invitees.items()) or "none"))
-        print(run_transform(demo_settings, Progress("transform")).line())
+        print(_staged("transform", lambda progress: run_transform(demo_settings, progress)).line())
         print(f"  {marts_counts(demo_settings).line()}")
-        print(run_sync(demo_settings, Progress("sync")).line())
+        print(_staged("sync", lambda progress: run_sync(demo_settings, progress)).line())
         lists = sandboxes.brevo_account.lists()
         names = ", ".join(sorted(v["name"] for v in lists.values()))
         print(f"  Brevo now holds {len(sandboxes.brevo_account.contacts()):,} contacts in {len(lists)} lists"
               + (f": {names}" if names else ""))
+    _state.stage = "report"
     try:
-        report = build_report(warehouse, demo_settings.reports_dir)
-    except ReportError as exc:
-        print(f"calendly-elt demo: {exc}", file=sys.stderr)
+        print(f"report: {build_report(warehouse, demo_settings.reports_dir).path}")
+    except ReportError as exc:  # already one line saying what to do
+        _say_failed(str(exc))
         return 1
-    print(f"report: {report.path}")
     print(f"warehouse: {warehouse}")
     print(f"  query it read-only: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{warehouse}', "
           "read_only=True).sql('select booking_status, count(*) from marts.contacts group by 1'))\"")
     return 0
 
 
-def cmd_auth_login(args: argparse.Namespace, settings: Settings) -> int:
-    """Log in to Calendly in the browser (OAuth 2.0 + PKCE); the tokens then refresh themselves."""
+# -------------------------------------------------------------------------------------- webhooks
+
+class Scope(str, Enum):
+    organization = "organization"
+    user = "user"
+
+
+@webhooks_app.command(cls=_reads(("CALENDLY_WEBHOOK_SIGNING_KEY", "WAREHOUSE_PATH")))
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8787,
+    tolerance_seconds: Annotated[float, typer.Option(
+        help="Largest accepted age of a signature timestamp, either way.")] = 180,
+    max_body_bytes: Annotated[int, typer.Option(help="Larger deliveries are refused with 413.")] = 1_000_000,
+) -> int:
+    """Receive signed Calendly webhooks into the landing store beside the warehouse, until Ctrl-C."""
+    from .webhooks import landing_path
+    from .webhooks.serve import serve as serve_webhooks
+    from .webhooks.subscriptions import signing_key
+
+    settings = _settings("webhooks")
+
+    def listening(url: str, store: Any) -> None:
+        print(f"webhooks: POST {url} → {store.path}", flush=True)
+        print("Ctrl-C stops it.", flush=True)
+
+    serve_webhooks(signing_key(settings), landing_path(settings), host=host, port=port,
+                   tolerance_seconds=tolerance_seconds, max_body_bytes=max_body_bytes, on_listening=listening)
+    return 0
+
+
+def _subscriptions(settings: Settings, command: str, action: Callable[[Any], int]) -> int:
+    """Run `action(Subscriptions)`; its SubscriptionError is the one line to print."""
+    from .webhooks.subscriptions import SubscriptionError, Subscriptions, client_for
+
+    try:
+        return action(Subscriptions(client_for(settings)))
+    except SubscriptionError as exc:
+        print(f"calendly-elt webhooks {command}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _webhook_events() -> type[Enum]:
+    from .webhooks.subscriptions import ORGANIZATION_EVENTS
+
+    return Enum("WebhookEvent", {name: name for name in ORGANIZATION_EVENTS}, type=str)
+
+
+WebhookEvent = _webhook_events()
+
+
+@webhooks_app.command(cls=_reads(CALENDLY_API, ("CALENDLY_WEBHOOK_SIGNING_KEY",)))
+def subscribe(
+    url: Annotated[str, typer.Option(help="Public HTTPS URL of `webhooks serve`'s /webhooks/calendly.",
+                                     show_default=False)],
+    scope: Annotated[Scope, typer.Option(
+        help="organization (needs an owner or admin token) or user (your own events).")] = Scope.organization,
+    event: Annotated[Optional[List[WebhookEvent]], typer.Option(  # type: ignore[valid-type]
+        help="An event to receive, repeatable. Default: all of them (user scope: the invitee ones).",
+        show_default=False)] = None,
+) -> int:
+    """Subscribe a URL to Calendly's webhooks, signed with CALENDLY_WEBHOOK_SIGNING_KEY."""
+    from .webhooks.subscriptions import describe_subscription, signing_key
+
+    settings = _settings("webhooks")
+    key = signing_key(settings)  # before any request: a subscription the receiver cannot verify is useless
+
+    def create(subs) -> int:
+        outcome = subs.subscribe(url, key, scope=scope.value, events=[e.value for e in event or ()] or None)
+        print(("subscribed: " if outcome.created else "already subscribed: ")
+              + describe_subscription(outcome.subscription))
+        return 0
+    return _subscriptions(settings, "subscribe", create)
+
+
+@webhooks_app.command("list", cls=_reads(CALENDLY_API))
+def list_subscriptions(
+    scope: Annotated[Scope, typer.Option(help="Whose subscriptions.")] = Scope.organization,
+) -> int:
+    """List webhook subscriptions: uri, state, scope, url, events."""
+    from .webhooks.subscriptions import describe_subscription
+
+    settings = _settings("webhooks")
+
+    def show(subs) -> int:
+        rows = subs.list(scope.value)
+        for sub in rows:
+            print(describe_subscription(sub))
+        if not rows:
+            print(f"no {scope.value}-scope webhook subscriptions")
+        return 0
+    return _subscriptions(settings, "list", show)
+
+
+@webhooks_app.command(cls=_reads(CALENDLY_API))
+def delete(subscription: Annotated[str, typer.Argument(metavar="URI_OR_UUID",
+                                                       help="The subscription, as `webhooks list` shows it.")]) -> int:
+    """Delete a webhook subscription."""
+    settings = _settings("webhooks")
+
+    def remove(subs) -> int:
+        print(f"deleted webhook subscription {subs.delete(subscription)}")
+        return 0
+    return _subscriptions(settings, "delete", remove)
+
+
+# ------------------------------------------------------------------------------------------ auth
+
+@auth_app.command(cls=_reads(("CALENDLY_CLIENT_ID", "CALENDLY_CLIENT_SECRET", "CALENDLY_AUTH_URL",
+                              "CALENDLY_OAUTH_TOKEN_FILE", "WAREHOUSE_PATH")))
+def login(
+    host: Annotated[str, typer.Option(help="Loopback address of the redirect URI.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(
+        help="Port of the redirect URI http://HOST:PORT/callback registered for the OAuth app (0: any free port).")] = 0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the browser to come back.")] = 300,
+) -> int:
+    """Log in to Calendly in the browser (OAuth 2.0 + PKCE) and store the tokens; they refresh themselves."""
     import webbrowser
 
-    from .oauth import TokenStore, login
+    from .oauth import TokenStore, login as oauth_login
 
+    settings = _settings("auth")
     store = TokenStore(settings.oauth_token_path)
     client = settings.oauth_client()
 
@@ -252,139 +439,63 @@ def cmd_auth_login(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Opening Calendly's login page; if no browser opens, visit:\n  {url}", flush=True)
         webbrowser.open(url)
 
-    tokens = login(store, client, open_browser=open_browser, host=args.host, port=args.port, timeout=args.timeout)
+    tokens = oauth_login(store, client, open_browser=open_browser, host=host, port=port, timeout=timeout)
     print(f"logged in as {tokens.owner}; tokens in {store.path} (mode 0600), refreshed before they expire")
     return 0
 
 
-class _ProfilesHelp(argparse.HelpFormatter):
-    """`calendly-elt sandbox --help` describes each profile, read from the sandbox when that help is shown."""
+# ----------------------------------------------------------------------------------- running it
 
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.dest != "profile":
-            return action.help
-        from sandbox.calendly.shapes import PROFILES
+def _progress(stage: str) -> Progress:
+    """Counters on stderr: a live Rich status line in a terminal, plain lines every few seconds otherwise."""
+    if sys.stderr.isatty():
+        from .progress import RichProgress
 
-        return f"{action.help}: " + ", ".join(f"{name} ({p.description})" for name, p in PROFILES.items())
+        return RichProgress(stage)
+    return Progress(stage)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="calendly-elt", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def _say_failed(reason: str) -> None:
+    """The one line of a failure: `calendly-elt <command>: <what to fix>`, on stderr."""
+    print(f"calendly-elt {_state.command}: {reason}", file=sys.stderr)
 
-    extract = sub.add_parser("extract", help="load Calendly into calendly_raw (incremental)")
-    extract.add_argument("--start-date", help="first run only: oldest event start to load (ISO date)")
-    extract.add_argument("--lookback-days", type=float, help="re-list events from last run minus this (default 7)")
-    extract.add_argument("--no-show-window-days", type=float,
-                         help="re-read invitees of events that ended this recently (default 7)")
-    extract.add_argument("--max-workers", type=int, help="concurrent invitee reads at most (default 8)")
-    extract.add_argument("--webhooks-only", action="store_true",
-                         help="merge only the webhook deliveries landed by `webhooks serve` (no listing)")
-    extract.set_defaults(func=cmd_extract)
 
-    transform = sub.add_parser("transform", help="dbt build: staging, marts and their tests")
-    transform.add_argument("--as-of", help="pin 'now' for booking statuses (ISO timestamp), e.g. to rebuild history")
-    transform.add_argument("--select", help="dbt node selection, e.g. 'contacts+' (default: everything)")
-    transform.set_defaults(func=cmd_transform)
+def _fail(exc: BaseException) -> None:
+    settings = _state.settings or Settings()
+    brevo = _state.stage == "sync"
+    _say_failed(describe(exc, (settings.brevo_api_url or BREVO.default_url) if brevo else settings.calendly_api_url,
+                         secrets=settings.secrets, service=BREVO if brevo else CALENDLY))
 
-    sync = sub.add_parser("sync", help="push new and changed contacts to Brevo")
-    sync.add_argument("--dry-run", action="store_true", help="count creates, updates and skips; send nothing")
-    sync.set_defaults(func=cmd_sync)
 
-    report = sub.add_parser("report", help="write the scheduling report (HTML with charts) from the marts")
-    report.add_argument("--out", help="folder for scheduling_report.html (default: reports/ beside the warehouse)")
-    report.set_defaults(func=cmd_report)
-
-    run = sub.add_parser("run", help="extract, transform, snapshot, report and sync, in order")
-    run.set_defaults(func=cmd_run)
-
-    sandbox = sub.add_parser("sandbox", help="serve the Calendly and Brevo sandboxes on loopback",
-                             formatter_class=_ProfilesHelp)
-    sandbox.add_argument("--profile", choices=SANDBOX_PROFILES, default="team",
-                         help="kind of Calendly account (default team)")
-    sandbox.add_argument("--events", type=int, help="scheduled events (default: the profile's)")
-    sandbox.add_argument("--seed", type=int, default=7)
-    sandbox.add_argument("--port", type=int, default=8765, help="Calendly sandbox port")
-    sandbox.add_argument("--brevo-port", type=int, default=8766, help="Brevo sandbox port")
-    sandbox.add_argument("--rate-limit", type=int,
-                         help="requests per minute per token (default: the profile's plan, 50 or 500; 0 = none)")
-    sandbox.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
-    sandbox.add_argument("--latency-ms", type=float, default=0.0)
-    sandbox.set_defaults(func=cmd_sandbox)
-
-    demo = sub.add_parser("demo", help="run the pipeline on the sandbox and print a summary")
-    demo.add_argument("--profile", choices=SANDBOX_PROFILES, default="team",
-                      help="kind of Calendly account (default team; see `sandbox --help`)")
-    demo.add_argument("--events", type=int, help="scheduled events (default: the profile's)")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--warehouse", help="demo warehouse file (default data/demo/warehouse.duckdb); "
-                      "the report goes to reports/ beside it")
-    demo.set_defaults(func=cmd_demo)
-
-    webhooks = sub.add_parser("webhooks", help="Calendly webhooks: the signed receiver and the subscriptions")
-    webhooks_sub = webhooks.add_subparsers(dest="webhooks_command", required=True)
-    serve = webhooks_sub.add_parser("serve", help="receive signed deliveries into the landing store")
-    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
-    serve.add_argument("--tolerance-seconds", type=float, default=180,
-                       help="largest accepted age of a signature timestamp, either way (default 180)")
-    serve.add_argument("--max-body-bytes", type=int, default=1_000_000,
-                       help="larger deliveries are refused with 413 (default 1000000)")
-    serve.set_defaults(func=cmd_webhooks_serve)
-    from .webhooks.subscriptions import ORGANIZATION_EVENTS  # dlt is loaded already (via .config)
-
-    subscribe = webhooks_sub.add_parser("subscribe", help="subscribe a URL to Calendly's webhooks "
-                                        "(signed with CALENDLY_WEBHOOK_SIGNING_KEY)")
-    subscribe.add_argument("--url", required=True, help="public HTTPS URL of `webhooks serve`'s /webhooks/calendly")
-    subscribe.add_argument("--scope", choices=("organization", "user"), default="organization",
-                           help="organization (default; needs an owner or admin token) or user (your own events)")
-    subscribe.add_argument("--event", action="append", choices=ORGANIZATION_EVENTS, metavar="NAME",
-                           help="an event to receive, repeatable (default: all of them; user scope: the invitee ones)")
-    subscribe.set_defaults(func=cmd_webhooks_subscribe)
-    listing = webhooks_sub.add_parser("list", help="list webhook subscriptions: uri, state, scope, url, events")
-    listing.add_argument("--scope", choices=("organization", "user"), default="organization")
-    listing.set_defaults(func=cmd_webhooks_list)
-    delete = webhooks_sub.add_parser("delete", help="delete a webhook subscription")
-    delete.add_argument("subscription", metavar="URI_OR_UUID")
-    delete.set_defaults(func=cmd_webhooks_delete)
-
-    auth = sub.add_parser("auth", help="Calendly OAuth: log in once; access tokens refresh themselves")
-    auth_sub = auth.add_subparsers(dest="auth_command", required=True)
-    auth_login = auth_sub.add_parser("login", help="log in to Calendly in the browser and store the OAuth tokens")
-    auth_login.add_argument("--host", default="127.0.0.1", help="loopback address of the redirect URI")
-    auth_login.add_argument("--port", type=int, default=0,
-                            help="port of the redirect URI http://HOST:PORT/callback registered for the OAuth app "
-                                 "(default 0: any free port)")
-    auth_login.add_argument("--timeout", type=float, default=300,
-                            help="seconds to wait for the browser to come back (default 300)")
-    auth_login.set_defaults(func=cmd_auth_login)
-    return parser
+def command() -> Any:
+    """The click command behind `app` (tests parse with it)."""
+    return typer.main.get_command(app)
 
 
 def _configure_logging() -> None:
     level = logging.getLevelName(Settings.from_env().log_level.upper())
     logging.basicConfig(level=level if isinstance(level, int) else logging.WARNING, format="%(message)s")
-    # dlt phones home with anonymous usage data unless told not to; a pipeline that holds customer
-    # data should not, and on a machine without internet it would only wait for time-outs.
     dlt_telemetry_off_by_default()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    _configure_logging()
-    settings = Settings.from_env()
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    _state.settings, _state.stage = None, ""
+    _state.command = next((arg for arg in args if not arg.startswith("-")), "")
     try:
-        return args.func(args, settings)
-    except KeyboardInterrupt:
-        print(f"calendly-elt {args.command}: interrupted", file=sys.stderr)
+        _configure_logging()
+        # Not standalone: the command's return value is the exit status, and its failures come here.
+        status = command().main(args, prog_name="calendly-elt", standalone_mode=False)
+    except typer.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+        _say_failed("interrupted")
         return 130
+    except typer.TyperException as usage:  # a wrong option or value: click's own message and usage
+        usage.show()
+        return usage.exit_code
     except Exception as exc:  # noqa: BLE001 – the one place that turns failures into a message
-        brevo = getattr(args, "stage", args.command) == "sync"
-        reason = describe(exc, (settings.brevo_api_url or BREVO.default_url) if brevo else settings.calendly_api_url,
-                          secrets=settings.secrets,
-                          service=BREVO if brevo else CALENDLY)
-        print(f"calendly-elt {args.command}: {reason}", file=sys.stderr)
+        _fail(exc)
         return 1
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ import os
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Optional
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .calendly.settings import DEFAULT_API_URL
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .warehouse import Warehouse
 
 __all__ = ["DEFAULT_SCHEDULE", "DEFAULT_WAREHOUSE", "DLT_TELEMETRY", "PROJECT_ROOT", "ConfigError", "Settings",
-           "child_environment", "dbt_environment", "dlt_telemetry_off_by_default", "environment_while"]
+           "child_environment", "dbt_environment", "dlt_telemetry_off_by_default", "environment_while", "variable_help"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse.duckdb"
@@ -51,9 +51,9 @@ class _Variables(EnvSettingsSource):
         self.env_vars = {name: value for name, value in (_variables.get() or {}).items() if value != ""}
 
 
-def _secret(variable: str) -> Any:
+def _secret(variable: str, description: str) -> Any:
     """A setting no repr may show (errors.describe also masks it: `Settings.secrets`)."""
-    return Field(None, validation_alias=variable, repr=False)
+    return Field(None, validation_alias=variable, repr=False, description=description)
 
 
 class Settings(BaseSettings):
@@ -62,26 +62,44 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, case_sensitive=True, populate_by_name=True, extra="forbid")
 
-    calendly_token: Optional[str] = _secret("CALENDLY_ACCESS_TOKEN")
-    calendly_api_url: str = Field(DEFAULT_API_URL, validation_alias="CALENDLY_API_URL")
+    calendly_token: Optional[str] = _secret(
+        "CALENDLY_ACCESS_TOKEN", "Calendly personal access token or OAuth access token. Default: the token of "
+        "`calendly-elt auth login`.")
+    calendly_api_url: str = Field(DEFAULT_API_URL, validation_alias="CALENDLY_API_URL",
+                                  description="Calendly API base URL (a proxy in front of it works too).")
     # Not relative to the working directory: `calendly-elt` run from anywhere finds one warehouse.
-    warehouse_path: Path = Field(DEFAULT_WAREHOUSE, validation_alias="WAREHOUSE_PATH")
+    warehouse_path: Path = Field(DEFAULT_WAREHOUSE, validation_alias="WAREHOUSE_PATH", description=(
+        "DuckDB warehouse file; its folder also holds dlt's working folder, landed webhooks, reports and "
+        "OAuth tokens."))
     # None: the commented default shipped in config/.
-    mapping_path: Optional[Path] = Field(None, validation_alias="CALENDLY_ELT_CONFIG")
-    brevo_api_key: Optional[str] = _secret("BREVO_API_KEY")
-    brevo_api_url: Optional[str] = Field(None, validation_alias="BREVO_API_URL")  # None: https://api.brevo.com/v3
+    mapping_path: Optional[Path] = Field(None, validation_alias="CALENDLY_ELT_CONFIG", description=(
+        "YAML mapping: question texts → company, job title, phone; Brevo attributes and lists. "
+        "Default: config/calendly-elt.yml."))
+    brevo_api_key: Optional[str] = _secret("BREVO_API_KEY", "Brevo API key.")
+    brevo_api_url: Optional[str] = Field(None, validation_alias="BREVO_API_URL",  # None: Brevo's own
+                                         description="Brevo API base URL. Default: https://api.brevo.com/v3.")
     # WAREHOUSE_URL: a PostgreSQL warehouse (postgresql://…). The folder of `warehouse_path` still
     # holds the local files (dlt's working folder, webhook landing, reports).
-    warehouse_url: Optional[str] = _secret("WAREHOUSE_URL")  # holds the password
-    webhook_signing_key: Optional[str] = _secret("CALENDLY_WEBHOOK_SIGNING_KEY")
+    warehouse_url: Optional[str] = _secret(  # holds the password
+        "WAREHOUSE_URL", "A PostgreSQL warehouse instead of the DuckDB file: postgresql://user:password@host/db.")
+    webhook_signing_key: Optional[str] = _secret(
+        "CALENDLY_WEBHOOK_SIGNING_KEY", "The key Calendly signs webhook deliveries with (your choice).")
     # The OAuth app of `calendly-elt auth login`; once logged in, the token file remembers the client id
     # and the authorization server, so scheduled runs need only the secret (if any).
-    oauth_client_id: Optional[str] = Field(None, validation_alias="CALENDLY_CLIENT_ID")
-    oauth_client_secret: Optional[str] = _secret("CALENDLY_CLIENT_SECRET")  # a native app has none (PKCE)
-    oauth_auth_url: Optional[str] = Field(None, validation_alias="CALENDLY_AUTH_URL")  # None: Calendly's
-    oauth_token_file: Optional[Path] = Field(None, validation_alias="CALENDLY_OAUTH_TOKEN_FILE")  # see oauth_token_path
-    schedule: str = Field(DEFAULT_SCHEDULE, validation_alias="CALENDLY_ELT_SCHEDULE")  # cron, UTC; checked by Dagster
-    log_level: str = Field(DEFAULT_LOG_LEVEL, validation_alias="CALENDLY_ELT_LOG_LEVEL")  # the CLI's
+    oauth_client_id: Optional[str] = Field(None, validation_alias="CALENDLY_CLIENT_ID",
+                                           description="Client id of your Calendly OAuth app.")
+    oauth_client_secret: Optional[str] = _secret(  # a native app has none (PKCE)
+        "CALENDLY_CLIENT_SECRET", "Client secret of your OAuth app (none for a native app).")
+    oauth_auth_url: Optional[str] = Field(None, validation_alias="CALENDLY_AUTH_URL",  # None: Calendly's
+                                          description="Calendly's authorization server. Default: https://auth.calendly.com.")
+    oauth_token_file: Optional[Path] = Field(None, validation_alias="CALENDLY_OAUTH_TOKEN_FILE", description=(
+        "Where `auth login` keeps the OAuth tokens (mode 0600). Default: .calendly_oauth.json beside the warehouse."))
+    schedule: str = Field(DEFAULT_SCHEDULE, validation_alias="CALENDLY_ELT_SCHEDULE",  # checked by Dagster
+                          description="Cron (UTC) of the Dagster schedule.")
+    log_level: str = Field(DEFAULT_LOG_LEVEL, validation_alias="CALENDLY_ELT_LOG_LEVEL",
+                           description="Log level of the command line (DEBUG, INFO, WARNING, ERROR).")
+    # The OAuth access token `require_calendly_token` handed out, so that `secrets` masks it too.
+    _oauth_access_token: Optional[str] = PrivateAttr(None)
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -159,7 +177,7 @@ class Settings(BaseSettings):
             password = urlsplit(self.warehouse_url or "").password
         except ValueError:
             password = None
-        found = [self.calendly_token, self.brevo_api_key, password and unquote(password), password,
+        found = [self.calendly_token, self._oauth_access_token, self.brevo_api_key, password and unquote(password), password,
                  self.webhook_signing_key, self.oauth_client_secret]
         return [s for s in found if s]
 
@@ -201,10 +219,25 @@ class Settings(BaseSettings):
         token = access_token_from_oauth(self.oauth_token_path, self.oauth_client_id, self.oauth_client_secret,
                                         **({"now": now} if now else {}))
         if token:
+            self._oauth_access_token = token  # a private attribute: the settings themselves stay frozen
             return token
         raise ConfigError(
             "CALENDLY_ACCESS_TOKEN is not set: create a personal access token in Calendly "
             "(Integrations → API & Webhooks) and export it, or run `calendly-elt auth login`")
+
+
+def variable_help(names: Iterable[str]) -> str:
+    """The environment variables `names`, one paragraph each: what it is and its default (the CLI's
+    help shows those each command reads)."""
+    fields = {field.validation_alias: field for field in Settings.model_fields.values()}
+    lines = []
+    for name in names:
+        field = fields[name]
+        default = field.default if isinstance(field.default, str) and field.default else None
+        if isinstance(field.default, Path):
+            default = str(field.default.relative_to(PROJECT_ROOT)) + " in the repo"
+        lines.append(f"[bold]{name}[/bold]  {field.description}" + (f" Default: {default}." if default else ""))
+    return "Environment variables:\n\n" + "\n\n".join(lines)
 
 
 def _config_error(exc: ValidationError) -> ConfigError:

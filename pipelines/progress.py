@@ -38,3 +38,41 @@ class Progress:
     def say(self, text: str) -> None:
         if self.stream is not None:
             print(text, file=self.stream, flush=True)
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+
+class RichProgress(Progress):
+    """The same counters as one live line in a terminal (Rich), redrawn as they change; other lines
+    (warnings) print above it. Use as a context manager: the line goes when the stage ends, and the
+    command prints its summary instead."""
+
+    def __init__(self, stage: str) -> None:
+        from rich.console import Console
+        from rich.live import Live
+        from rich.spinner import Spinner
+
+        super().__init__(stage, stream=sys.stderr, interval=0.0)
+        self._console = Console(stderr=True)
+        self._spinner = Spinner("dots", text=f"{stage}: starting")
+        self._live = Live(self._spinner, console=self._console, transient=True, refresh_per_second=8)
+
+    def __enter__(self) -> "RichProgress":
+        self._live.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._live.stop()
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for key, value in counts.items():
+                self.counts[key] = self.counts.get(key, 0) + value
+        self._spinner.update(text=self.line())
+
+    def say(self, text: str) -> None:
+        self._console.print(text, markup=False, highlight=False)

@@ -21,7 +21,7 @@ for package in (pipelines, orchestration):
         importlib.import_module(module.name)
 import orchestration.definitions
 from pipelines import cli
-cli._parser().parse_args(["extract"])
+cli.command().commands["extract"].make_context("extract", [])
 print(" ".join(sorted(name for name in sys.modules if name.partition(".")[0] == "sandbox")))
 """
 

@@ -23,3 +23,9 @@ def test_extract_runs_on_the_oauth_login_when_no_access_token_is_set(sandbox, cl
 
     summary = run_extract(settings)
     assert summary.rows_loaded.get("scheduled_events", 0) > 0
+    # The OAuth access token it used is a secret like CALENDLY_ACCESS_TOKEN: messages mask it.
+    access_token = store.load().tokens.access_token
+    assert access_token in settings.secrets
+    from pipelines.errors import CALENDLY, describe
+    assert access_token not in describe(RuntimeError(f"refused {access_token}"), sandbox.url, settings.secrets,
+                                        CALENDLY)

@@ -286,12 +286,13 @@ def test_sandbox_command_serves_the_profile_with_its_rate_limit(monkeypatch, cap
     assert "profile solo" in first and "300 events" in first and "50 requests/minute" in first
     assert "member without admin rights" not in seen["out"]
     assert seen["response"].status_code == 200 and seen["response"].headers["X-RateLimit-Limit"] == "50"
-    args = cli._parser().parse_args(["sandbox", "--profile", "enterprise", "--events", "10", "--rate-limit", "7"])
-    assert (args.profile, args.events, args.rate_limit) == ("enterprise", 10, 7)
-    demo = cli._parser().parse_args(["demo", "--profile", "empty"])
-    assert demo.profile == "empty" and demo.events is None
-    with pytest.raises(SystemExit):
-        cli._parser().parse_args(["sandbox", "--profile", "nope"])
+    commands = cli.command().commands
+    args = commands["sandbox"].make_context("sandbox", ["--profile", "enterprise", "--events", "10",
+                                                        "--rate-limit", "7"]).params
+    assert (args["profile"], args["events"], args["rate_limit"]) == ("enterprise", 10, 7)
+    demo = commands["demo"].make_context("demo", ["--profile", "empty"]).params
+    assert demo["profile"] == "empty" and demo["events"] is None
+    assert cli.main(["sandbox", "--profile", "nope"]) == 2  # a usage error, as before
 
 
 # ---------------------------------------------------------------------------- any combination

@@ -7,6 +7,7 @@ import hashlib
 import json
 
 from pipelines.brevo.sync import run_sync
+from pipelines.mapping import PAYLOAD_COLUMNS, load_mapping
 from pipelines.extract import run_extract
 from pipelines.transform import run_transform
 from pipelines.warehouse import connect
@@ -89,3 +90,30 @@ def test_the_mapping_yaml_names_the_attributes_and_lists(stack, tmp_path):
     assert any("Warm leads" in p["lists"] for p in want.values())
     assert any("MOBILE" in p["attributes"] for p in want.values())
     assert stack.brevo_account.attributes()["RDV"]["type"] == "date"
+
+
+def test_a_mapping_that_asks_no_question_for_a_field_leaves_that_field_empty(stack, tmp_path):
+    """Company, job title and SMS come from questions only when the mapping names some: a mapping with
+    none for SMS and JOB_TITLE (or none at all) builds, and those attributes are simply not sent."""
+    stack.refresh()
+    only_company = tmp_path / "only_company.yml"
+    company = load_mapping().field_mapping["COMPANY"]  # the shipped default's questions
+    only_company.write_text(json.dumps({"field_mapping": {"FIRSTNAME": "first_name", "COMPANY": company}}))
+    no_questions = tmp_path / "no_questions.yml"
+    no_questions.write_text(json.dumps({"field_mapping": {"FIRSTNAME": "first_name", "STATUS": "booking_status"}}))
+    default = expected_brevo(stack.settings.warehouse)
+    assert any("COMPANY" in p["attributes"] for p in default.values())
+    for mapping, kept in ((only_company, {"FIRSTNAME", "COMPANY"}), (no_questions, {"FIRSTNAME"})):
+        settings = stack.with_(mapping_path=mapping)
+        run_transform(settings, as_of=NOW.isoformat())
+        with connect(settings.warehouse, read_only=True) as con:
+            columns = {row[0] for row in con.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'marts' and table_name = 'brevo_contacts'").fetchall()}
+            mapped = con.execute("select count(*) filter (where company is not null),"
+                                 " count(*) filter (where job_title is not null),"
+                                 " count(*) filter (where phone_e164 is not null) from marts.contacts").fetchone()
+        attributes = {c.upper() for c in columns} - {c.upper() for c in PAYLOAD_COLUMNS}
+        assert attributes == kept | ({"STATUS"} if mapping == no_questions else set())
+        want_company = sum("COMPANY" in p["attributes"] for p in default.values())
+        assert mapped[1] == 0 and mapped[0] == (want_company if mapping == only_company else 0)

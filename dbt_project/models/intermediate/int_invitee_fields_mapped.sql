@@ -3,6 +3,9 @@
 -- The phone comes with its E.164 form and region (NULL when not a valid number; see the extract's
 -- pipelines/calendly/phones.py: a number without a country code is read in the time zone's country).
 {%- set mapping = var('field_mapping') %}
+{#- A field whose mapping names no question stays empty (`in ()` is not SQL). #}
+{%- set asked = {} %}
+{%- for field, questions in mapping.items() if questions %}{% do asked.update({field: questions}) %}{% endfor %}
 
 with
 
@@ -13,11 +16,15 @@ answers as (
 mapped as (
     select
         invitee_row_id,
+        {%- if asked %}
         case
-            {%- for field, questions in mapping.items() %}
+            {%- for field, questions in asked.items() %}
             when question_key in ({% for q in questions %}'{{ q | lower | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %}) then '{{ field }}'
             {%- endfor %}
         end as field,
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as field,
+        {%- endif %}
         nullif(trim(answer), '') as answer,
         phone_e164,
         phone_country,
