@@ -19,6 +19,7 @@ import typer
 from typing_extensions import Annotated
 
 from .config import PROJECT_ROOT, Settings, dlt_telemetry_off_by_default, variable_help
+from .exceptions import ConfigError
 from .errors import BREVO, CALENDLY, describe
 from .progress import Progress
 
@@ -93,13 +94,28 @@ def _staged(stage: str, run: Callable[[Progress], T]) -> T:
         return run(progress)
 
 
+def _iso_time(flag: str, value: Optional[str]) -> Optional[str]:
+    """An ISO date or timestamp (a `Z` suffix allowed), in the form it was given; else a usage error
+    naming the flag."""
+    if value is None:
+        return None
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO date or timestamp, e.g. 2025-01-31 or "
+                                 "2025-01-31T09:00:00Z", param_hint=flag) from None
+    return value.strip()
+
+
 # ------------------------------------------------------------------------------------------ stages
 
 @app.command(cls=_reads(CALENDLY_API, WAREHOUSE))
 def extract(
     start_date: Annotated[Optional[str], typer.Option(
-        help="First run only: oldest event start to load (ISO date). Default: two years ago.",
-        show_default=False)] = None,
+        help="First run only: oldest event start to load (ISO date, e.g. 2025-01-31). Default: all history.",
+        show_default=False, callback=lambda value: _iso_time("--start-date", value))] = None,
     lookback_days: Annotated[Optional[float], typer.Option(
         min=0, help="Re-list events from the last run minus this many days. Default: 7.", show_default=False)] = None,
     no_show_window_days: Annotated[Optional[float], typer.Option(
@@ -129,7 +145,8 @@ def extract(
 @app.command(cls=_reads(WAREHOUSE, MAPPING))
 def transform(
     as_of: Annotated[Optional[str], typer.Option(
-        help="Pin 'now' for the booking statuses (ISO timestamp), e.g. to rebuild history.", show_default=False)] = None,
+        help="Pin 'now' for the booking statuses (ISO timestamp, e.g. 2025-01-31T09:00:00Z), e.g. to rebuild "
+             "history.", show_default=False, callback=lambda value: _iso_time("--as-of", value))] = None,
     select: Annotated[Optional[str], typer.Option(
         help="dbt node selection, e.g. 'contacts+'. Default: everything.", show_default=False)] = None,
 ) -> int:
@@ -186,11 +203,13 @@ def run() -> int:
     report and the Brevo sync do not depend on one another."""
     from .brevo.sync import run_sync
     from .extract import run_extract
+    from .mapping import load_mapping
     from .report import ReportError, build_report
     from .snapshot import publish
     from .transform import run_transform
 
     settings = _settings("run")
+    load_mapping(settings.mapping_path)  # a mistake in it stops the run before anything is read or sent
     print(_staged("extract", lambda progress: run_extract(settings, progress)).line())
     print(_staged("transform", lambda progress: run_transform(settings, progress)).line())
     _state.stage = "snapshot"
@@ -207,6 +226,36 @@ def run() -> int:
     summary = _staged("sync", lambda progress: run_sync(settings, progress))
     print(summary.line())
     return 1 if summary.failed else status
+
+
+@app.command(cls=_reads(WAREHOUSE))
+def sql(
+    query: Annotated[Optional[str], typer.Argument(
+        help="A query to run and print. Without one, the DuckDB shell opens.", show_default=False)] = None,
+    live: Annotated[bool, typer.Option(
+        "--live", help="Open the warehouse itself (read-only) instead of the snapshot: while the shell is open, "
+                       "runs cannot write it.")] = False,
+) -> int:
+    """Query the analysts' snapshot (analytics.duckdb beside the warehouse), read-only: in the DuckDB shell, or one query."""
+    import subprocess
+
+    from .analyst_sql import postgres_query, shell_command
+
+    settings = _settings("sql")
+    if settings.warehouse.kind == "duckdb":
+        return subprocess.run(shell_command(settings, query, live=live)).returncode
+    if not query:
+        raise ConfigError("the warehouse is PostgreSQL (WAREHOUSE_URL): open it with psql and query the schema "
+                          "`analytics` (the last good run), or pass a query: calendly-elt sql \"select …\"")
+    from rich.console import Console
+    from rich.table import Table
+
+    columns, rows = postgres_query(settings, query)
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("NULL" if v is None else str(v) for v in row))
+    Console().print(table)
+    return 0
 
 
 # --------------------------------------------------------------------------------- the sandboxes
@@ -264,9 +313,11 @@ def demo(
     """Run the whole pipeline on the sandboxes (Calendly and Brevo) into a demo warehouse of its own; print each stage's summary."""
     from sandbox.stack import start_sandboxes
 
+    from .analyst_sql import shell_command
     from .brevo.sync import run_sync
     from .extract import raw_counts, run_extract
     from .report import ReportError, build_report
+    from .snapshot import publish
     from .transform import marts_counts, run_transform
 
     settings = _settings("demo")
@@ -298,6 +349,8 @@ def demo(
         names = ", ".join(sorted(v["name"] for v in lists.values()))
         print(f"  Brevo now holds {len(sandboxes.brevo_account.contacts()):,} contacts in {len(lists)} lists"
               + (f": {names}" if names else ""))
+    _state.stage = "snapshot"
+    print(publish(demo_settings).line())
     _state.stage = "report"
     try:
         print(f"report: {build_report(warehouse, demo_settings.reports_dir).path}")
@@ -305,8 +358,9 @@ def demo(
         _say_failed(str(exc))
         return 1
     print(f"warehouse: {warehouse}")
-    print(f"  query it read-only: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{warehouse}', "
-          "read_only=True).sql('select booking_status, count(*) from marts.contacts group by 1'))\"")
+    print("  query the analysts' snapshot (read-only; runs keep writing the warehouse meanwhile):")
+    print(f"  {_shown(Path(shell_command(demo_settings)[0]))} -readonly {_shown(demo_settings.analytics_path)} "
+          "-c \"select booking_status, count(*) from marts.contacts group by 1\"")
     return 0
 
 
@@ -455,9 +509,17 @@ def _progress(stage: str) -> Progress:
     return Progress(stage)
 
 
+def _shown(path: Path) -> str:
+    """`path` as the user can type it here: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _say_failed(reason: str) -> None:
     """The one line of a failure: `calendly-elt <command>: <what to fix>`, on stderr."""
-    print(f"calendly-elt {_state.command}: {reason}", file=sys.stderr)
+    print(f"calendly-elt{' ' + _state.command if _state.command else ''}: {reason}", file=sys.stderr)
 
 
 def _fail(exc: BaseException) -> None:
@@ -472,16 +534,27 @@ def command() -> Any:
     return typer.main.get_command(app)
 
 
+_COMMAND_NAMES = {"webhooks", "auth", *(c.name or c.callback.__name__ for sub in (app, webhooks_app, auth_app)
+                                        for c in sub.registered_commands)}
+
+
+def _not_a_connect_retry(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("Retrying (")
+
+
 def _configure_logging() -> None:
     level = logging.getLevelName(Settings.from_env().log_level.upper())
     logging.basicConfig(level=level if isinstance(level, int) else logging.WARNING, format="%(message)s")
+    # urllib3 warns of each connect retry (pipelines/retries.py); the failure, if it comes, is one line.
+    logging.getLogger("urllib3.connectionpool").addFilter(_not_a_connect_retry)
     dlt_telemetry_off_by_default()
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     _state.settings, _state.stage = None, ""
-    _state.command = next((arg for arg in args if not arg.startswith("-")), "")
+    typed = next((arg for arg in args if not arg.startswith("-")), "")
+    _state.command = typed if typed in _COMMAND_NAMES else ""
     try:
         _configure_logging()
         # Not standalone: the command's return value is the exit status, and its failures come here.
@@ -489,8 +562,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except typer.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
         _say_failed("interrupted")
         return 130
-    except typer.TyperException as usage:  # a wrong option or value: click's own message and usage
-        usage.show()
+    except typer.TyperException as usage:  # a wrong command, option or value: click's message, on one line
+        command_path = " ".join(arg for arg in args[:2] if not arg.startswith("-") and arg in _COMMAND_NAMES)
+        message = " ".join(usage.format_message().replace("Value error, ", "").split())
+        _say_failed(f"{message} (see `calendly-elt {command_path + ' ' if command_path else ''}--help`)")
         return usage.exit_code
     except Exception as exc:  # noqa: BLE001 – the one place that turns failures into a message
         _fail(exc)

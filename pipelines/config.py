@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Op
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
-from .calendly.settings import DEFAULT_API_URL
 from .exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -31,6 +30,7 @@ __all__ = ["DEFAULT_SCHEDULE", "DEFAULT_WAREHOUSE", "DLT_TELEMETRY", "PROJECT_RO
            "child_environment", "dbt_environment", "dlt_telemetry_off_by_default", "environment_while", "variable_help"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_API_URL = "https://api.calendly.com"  # CALENDLY_API_URL's default (here, not in calendly/: no dlt import)
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse.duckdb"
 DEFAULT_SCHEDULE = "0 * * * *"  # hourly
 DEFAULT_LOG_LEVEL = "WARNING"
@@ -139,12 +139,14 @@ class Settings(BaseSettings):
     @field_validator("calendly_api_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+        return _http_url(value, DEFAULT_API_URL).rstrip("/")
 
-    @field_validator("brevo_api_url")
+    @field_validator("brevo_api_url", "oauth_auth_url")
     @classmethod
-    def _no_trailing_slash_or_unset(cls, value: Optional[str]) -> Optional[str]:
-        return (value or "").rstrip("/") or None
+    def _no_trailing_slash_or_unset(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+        example = {"brevo_api_url": "https://api.brevo.com/v3"}.get(info.field_name, "https://auth.calendly.com")
+        value = (value or "").strip().rstrip("/")
+        return _http_url(value, example) if value else None  # "/" alone: unset, as it always was
 
     @field_validator("warehouse_path", "mapping_path", "oauth_token_file")
     @classmethod
@@ -185,6 +187,21 @@ class Settings(BaseSettings):
     def data_dir(self) -> Path:
         """Local state beside the warehouse file: dlt's working folder, landed webhooks, reports."""
         return self.warehouse_path.parent
+
+    def ensure_data_dir(self) -> Path:
+        """`data_dir`, created if need be; a folder that cannot be is WAREHOUSE_PATH's to fix."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            writable = os.access(self.data_dir, os.W_OK | os.X_OK)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(self.data_dir) else ""
+            raise ConfigError(f"WAREHOUSE_PATH: cannot create the folder {self.data_dir}: {reason}{where}; "
+                              "choose a file in a folder you can write to") from None
+        if not writable:
+            raise ConfigError(f"WAREHOUSE_PATH: the folder {self.data_dir} is not writable; choose a file in a "
+                              "folder you can write to")
+        return self.data_dir
 
     @property
     def analytics_path(self) -> Path:
@@ -238,6 +255,21 @@ def variable_help(names: Iterable[str]) -> str:
             default = str(field.default.relative_to(PROJECT_ROOT)) + " in the repo"
         lines.append(f"[bold]{name}[/bold]  {field.description}" + (f" Default: {default}." if default else ""))
     return "Environment variables:\n\n" + "\n\n".join(lines)
+
+
+def _http_url(value: str, example: str) -> str:
+    """An http(s) URL with a host: a typo fails here, naming the variable, not as a request error."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 – raises on a port that is not a number
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError(f"{value!r} is not an http(s) URL with a host, such as {example}")
+    return value.strip()
 
 
 def _config_error(exc: ValidationError) -> ConfigError:

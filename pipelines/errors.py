@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 import requests
 
 from .exceptions import ConfigError
+from .retries import CONNECT_TIMEOUT, could_not_connect
+from .warehouse.connection import WarehouseUnavailable, held_by_another_process
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -22,7 +24,10 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(e))
         yield e
-        todo += [getattr(e, "exception", None), e.__cause__, e.__context__]
+        # urllib3's MaxRetryError, inside requests' ConnectionError, holds the socket's error in `reason`.
+        inner = [getattr(e, "reason", None), e.args[0] if e.args else None]
+        todo += [getattr(e, "exception", None), e.__cause__, e.__context__,
+                 *(i for i in inner if isinstance(i, BaseException))]
 
 
 def _first(exc: BaseException, kinds: tuple[type, ...]) -> BaseException | None:
@@ -60,8 +65,15 @@ def describe(exc: BaseException, api_url: str = "", secrets: Iterable[str | None
 
 
 def _describe(exc: BaseException, api_url: str, service: Service) -> str:
-    if (config := _first(exc, (ConfigError,))) is not None:
+    if (config := _first(exc, (ConfigError, WarehouseUnavailable))) is not None:
         return str(config)
+    # DuckDB's lock conflict, wherever it surfaced (dlt's load, our connection, dbt's message).
+    if (held := next(filter(None, (held_by_another_process(str(e)) for e in causes(exc))), None)) is not None:
+        return held
+    if (pg := next((e for e in causes(exc) if type(e).__module__.startswith("psycopg2")
+                    and type(e).__name__ == "OperationalError"), None)) is not None:
+        return (f"could not connect to the PostgreSQL warehouse ({str(pg).strip().splitlines()[0]}): check "
+                "WAREHOUSE_URL and that the server is running")
     from .transform import TransformFailed  # noqa: PLC0415 – errors must not import dbt eagerly
 
     if (failed := _first(exc, (TransformFailed,))) is not None:
@@ -86,6 +98,9 @@ def _describe(exc: BaseException, api_url: str, service: Service) -> str:
             return f"{service.name} kept failing on {path} (HTTP {status}) after every retry: try again later"
         return f"{service.name} refused {path} (HTTP {status} {detail})"
     if (conn := _first(exc, (requests.ConnectionError, requests.Timeout))) is not None:
+        if could_not_connect(conn):
+            return (f"could not reach {api_url or 'the API'} ({_socket_reason(conn)}): check "
+                    f"{service.url_var} and the network")
         return (f"could not reach {api_url or 'the API'} ({type(conn).__name__}) after every retry: check "
                 f"{service.url_var} and the network")
     if (bad := _first(exc, (json.JSONDecodeError, requests.JSONDecodeError))) is not None:
@@ -93,6 +108,18 @@ def _describe(exc: BaseException, api_url: str, service: Service) -> str:
                 "and the next run starts from the same point")
     root = list(causes(exc))[-1]
     return f"{type(root).__name__}: {root}".splitlines()[0]
+
+
+def _socket_reason(exc: BaseException) -> str:
+    text = " ".join(str(e) for e in causes(exc)).lower()
+    if "name or service not known" in text or "nodename nor servname" in text or "name resolution" in text \
+            or "getaddrinfo failed" in text:
+        return "its host name does not resolve"
+    if "refused" in text:
+        return "connection refused"
+    if "timed out" in text or isinstance(exc, requests.ConnectTimeout):
+        return f"no answer within {CONNECT_TIMEOUT:g} s"
+    return type(exc).__name__
 
 
 def _mask(text: str, secrets: Iterable[str | None]) -> str:

@@ -31,7 +31,7 @@ def calendly_pipeline(settings: Settings) -> dlt.Pipeline:
     or used by a test carries its own pending packages; the cursors themselves live in the warehouse.
     Loads go through parquet on both warehouses (PostgreSQL: ADBC's COPY)."""
     warehouse = settings.warehouse
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.ensure_data_dir()
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(settings.data_dir / ".dlt" / warehouse.working_dir_name()),

@@ -15,12 +15,14 @@ class Progress:
         self.interval = interval
         self.counts: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._last_print = time.monotonic()
+        self._last_print: float | None = None  # the first count starts the clock: set-up is not progress
 
     def add(self, **counts: int) -> None:
         with self._lock:
             for key, value in counts.items():
                 self.counts[key] = self.counts.get(key, 0) + value
+            if self._last_print is None:
+                self._last_print = time.monotonic()
             due = time.monotonic() - self._last_print >= self.interval
             if due:
                 self._last_print = time.monotonic()

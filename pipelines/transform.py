@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from .config import PROJECT_ROOT, Settings
+from .config import PROJECT_ROOT, Settings, dbt_environment
 from .mapping import load_mapping
 from .progress import Progress
-from .config import dbt_environment
 from .warehouse import connect
+from .warehouse.connection import held_by_another_process
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 _FAILED = {"error", "fail", "runtime error"}
@@ -82,8 +82,11 @@ class DbtBuild:
         if not self.invocation.is_successful() and not run_results.exists():
             # dbt stopped before running any node: a lock, a parse error, bad vars
             message = str(self.invocation.get_error() or "dbt build failed").strip()
-            detail = _dbt_error_line(message)
-            raise TransformFailed(f"dbt could not run: {detail}", retryable=_transient(message))
+            held = held_by_another_process(message)
+            if held:
+                raise TransformFailed(held, retryable=True)
+            raise TransformFailed(f"dbt could not run: {_dbt_error_line(message)} (dbt's log: "
+                                  f"{self.target / 'dbt.log'})", retryable=_transient(message))
         results = json.loads(run_results.read_text()).get("results", [])
 
         def names(statuses: set[str]) -> list[str]:
@@ -119,9 +122,13 @@ def _transient(message: str) -> bool:
 
 
 def _dbt_error_line(message: str) -> str:
-    """dagster-dbt's error text wraps dbt's own messages; the first of dbt's is the one to show."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    ours = [line for line in lines if not line.startswith(("The dbt CLI process", "Check the stdout", "Errors parsed"))]
+    """dagster-dbt's error text wraps dbt's own messages (after "Errors parsed from dbt logs:", before
+    any traceback); the first of dbt's is the one to show. The rest is in dbt's log file."""
+    _, parsed, dbt_part = message.partition("Errors parsed from dbt logs:")
+    text = dbt_part if parsed else message
+    lines = [line.strip() for line in text.split("Traceback (most recent call last)")[0].splitlines() if line.strip()]
+    ours = [line for line in lines if not line.startswith(("The dbt CLI process", "Check the stdout", "`"))
+            and line != "Encountered an error:"]
     return (ours or lines or ["dbt build failed"])[0]
 
 
@@ -137,6 +144,7 @@ def start_build(settings: Settings, *, as_of: Optional[str] = None, select: Opti
     if as_of:
         variables["as_of"] = as_of
     args = ["build", "--vars", json.dumps(variables)] + (["--select", select] if select else [])
+    settings.ensure_data_dir()
     target = target_path(settings)
     target.mkdir(parents=True, exist_ok=True)
     (target / "run_results.json").unlink(missing_ok=True)  # dbt writes it only if it got as far as running nodes

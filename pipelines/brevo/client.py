@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from dlt.common.jsonpath import compile_path
-from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 
 from ..pacing import PacedAdapter, RateLimitPacer
+from ..retries import CONNECT_RETRIES, retrying_session
 from .settings import LIST_PAGE, RATE_LIMIT_HEADERS
 
 
@@ -19,11 +19,8 @@ class BrevoClient:
     def __init__(self, api_url: str, api_key: str, max_attempts: int = 8) -> None:
         self.pacer = RateLimitPacer(header_names=RATE_LIMIT_HEADERS)
         self.requests_sent = 0
-        session = Client(raise_for_status=False, request_max_attempts=max_attempts,
-                         request_backoff_factor=0.5, request_max_retry_delay=30).session
-        adapter = PacedAdapter(self.pacer, self._count, pool_maxsize=4)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
+        adapter = PacedAdapter(self.pacer, self._count, pool_maxsize=4, max_retries=CONNECT_RETRIES)
+        session = retrying_session(adapter, read_timeout=60, max_attempts=max_attempts)
         self.rest = RESTClient(base_url=api_url.rstrip("/"),
                                auth=APIKeyAuth(name="api-key", api_key=api_key, location="header"),
                                session=session)

@@ -6,12 +6,12 @@ from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from dlt.common.jsonpath import compile_path
-from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
 from ..pacing import PacedAdapter, RateLimitPacer
+from ..retries import CONNECT_RETRIES, retrying_session
 
 
 class CalendlyLinkPaginator(JSONLinkPaginator):
@@ -37,20 +37,13 @@ def calendly_client(api_url: str, access_token: str, pacer: RateLimitPacer, *,
                     on_send: Callable[[], None] | None = None) -> RESTClient:
     """A RESTClient whose pages follow `pagination.next_page` (a full URL, as Calendly returns it).
 
-    dlt's `Client` retries 429, 5xx, resets and timeouts with exponential backoff; the paced
-    adapter keeps 429s from happening.
+    dlt's `Client` retries 429, 5xx, resets and timeouts with exponential backoff (a host that cannot
+    be reached fails fast: pipelines/retries.py); the paced adapter keeps 429s from happening.
     """
-    session = Client(
-        raise_for_status=False,
-        request_timeout=timeout,
-        request_max_attempts=max_attempts,
-        request_backoff_factor=0.5,
-        request_max_retry_delay=30,
-    ).session
     # One pooled keep-alive connection per thread that may call at once (workers + listing threads).
-    adapter = PacedAdapter(pacer, on_send, pool_connections=2, pool_maxsize=2 * max_workers + 4)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
+    adapter = PacedAdapter(pacer, on_send, pool_connections=2, pool_maxsize=2 * max_workers + 4,
+                           max_retries=CONNECT_RETRIES)
+    session = retrying_session(adapter, read_timeout=timeout, max_attempts=max_attempts)
     return RESTClient(
         base_url=api_url.rstrip("/"),
         auth=BearerTokenAuth(access_token),

@@ -1,8 +1,8 @@
 """Constants of the Calendly source: endpoints, page size, defaults and column hints."""
 
+from ..config import DEFAULT_API_URL  # noqa: F401 – the source's default, the settings' default
 from .raw_contract import nested_hints, root_columns
 
-DEFAULT_API_URL = "https://api.calendly.com"
 PAGE_SIZE = 100  # Calendly's maximum `count`
 
 DEFAULT_LOOKBACK_DAYS = 7

@@ -53,8 +53,7 @@ def load_marts(warehouse: Warehouse | Path) -> Marts:
         with connect(warehouse, read_only=True) as con:
             rows = _read_all(con, warehouse)
     except WarehouseUnavailable as exc:  # DuckDB: a writer holds the file; PostgreSQL: unreachable
-        after = ": run the report after that run ends" if warehouse.kind == "duckdb" else ""
-        raise ReportError(f"{exc}{after}") from exc
+        raise ReportError(str(exc)) from exc
     except ConfigError as exc:  # PostgreSQL refused the URL
         raise ReportError(str(exc)) from exc
     return Marts(

@@ -24,6 +24,22 @@ class WarehouseUnavailable(Exception):
     """The warehouse cannot be opened now (held by another process, or unreachable); worth a retry."""
 
 
+# DuckDB's words when another process holds the file (one writer, or many readers: never both).
+_HELD = re.compile(r'Could not set lock on file "(?P<file>[^"]+)": Conflicting lock is held in '
+                   r'(?P<program>.+?) \(PID (?P<pid>\d+)\)')
+
+
+def held_by_another_process(text: str) -> Optional[str]:
+    """DuckDB's lock conflict in `text`, as what to do about it; None if `text` is not one."""
+    found = _HELD.search(text)
+    if found is None:
+        return None
+    program = found["program"].rsplit("/", 1)[-1]
+    return (f"the warehouse {found['file']} is open in another process (PID {found['pid']}, {program}): close "
+            "that session (a notebook, a DuckDB shell, another calendly-elt or Dagster run) and run again; to "
+            "query while runs write, open the snapshot analytics.duckdb beside it (`calendly-elt sql`)")
+
+
 class Connection:
     def __init__(self, raw: Any, kind: str) -> None:
         self.raw = raw
@@ -95,7 +111,7 @@ def _open(warehouse: Warehouse, read_only: bool) -> Connection:
         try:
             return Connection(duckdb.connect(str(warehouse.path), read_only=read_only), "duckdb")
         except duckdb.IOException as exc:  # DuckDB: one writing process, or many readers
-            raise WarehouseUnavailable(f"cannot open {warehouse.name} while another process writes it "
+            raise WarehouseUnavailable(held_by_another_process(str(exc)) or f"cannot open {warehouse.name} "
                                        f"({str(exc).splitlines()[0][:160]})") from None
     import psycopg2
 
@@ -108,7 +124,8 @@ def _open(warehouse: Warehouse, read_only: bool) -> Connection:
         reason = _first_line(exc).replace(warehouse.password or "\0", "***")
         if "authentication failed" in reason or "does not exist" in reason:
             raise ConfigError(f"PostgreSQL refused WAREHOUSE_URL {warehouse.name}: {reason}") from None
-        raise WarehouseUnavailable(f"cannot reach PostgreSQL at {warehouse.name}: {reason}") from None
+        raise WarehouseUnavailable(f"cannot reach the PostgreSQL warehouse {warehouse.name} ({reason}): check "
+                                   "WAREHOUSE_URL and that the server is running") from None
     raw.autocommit = True
     if read_only:
         raw.set_session(readonly=True, autocommit=True)
