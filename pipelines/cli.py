@@ -316,11 +316,13 @@ def demo(
     from .analyst_sql import shell_command
     from .brevo.sync import run_sync
     from .extract import raw_counts, run_extract
+    from .mapping import load_mapping
     from .report import ReportError, build_report
     from .snapshot import publish
     from .transform import marts_counts, run_transform
 
     settings = _settings("demo")
+    load_mapping(settings.mapping_path)  # a mistake in it stops the demo before the sandboxes start
     # A folder of its own: the demo's warehouse, dlt state and report never mix with a real account's.
     warehouse = warehouse.expanduser().resolve()
     # Each demo generates a new sandbox account, so it starts from an empty demo warehouse.

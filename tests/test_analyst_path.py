@@ -100,3 +100,24 @@ def test_sql_on_postgresql_queries_the_snapshot_schema(tmp_path):
                               text=True, timeout=60, env=env)
         assert done.returncode == 1 and "psql" in done.stderr and len(done.stderr.strip().splitlines()) == 1
         assert not password or password not in done.stderr + done.stdout
+
+
+def test_lead_times_do_not_move_with_the_machines_time_zone(demo, tmp_path):
+    """dbt-duckdb's datediff works in the session's zone, DuckDB's default being the machine's: a build
+    on a machine in Paris must give the same hours across a DST change as one in UTC."""
+    import shutil
+
+    import duckdb
+
+    shutil.copyfile(DEMO / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    env = {**os.environ, "TZ": "Europe/Paris", "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb")}
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "transform", "--select", "bookings"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        off, across_dst = con.sql(
+            "select count(*) filter (where abs(lead_time_hours - (epoch(start_time) - epoch(booked_at)) / 3600) > 0.5),"
+            " count(*) filter (where timezone('Europe/Paris', start_time) - timezone('Europe/Paris', booked_at)"
+            "  <> start_time - booked_at) from marts.bookings").fetchone()
+    assert across_dst > 0  # the account has bookings made before a DST change for a meeting after it
+    assert off == 0
