@@ -61,7 +61,7 @@ class SyncSummary:
 
     def line(self) -> str:
         if self.dry_run:
-            return (f"sync (dry run): would create {self.creates:,}, update {self.updates:,}, skip "
+            return (f"sync (dry run): Brevo accepts the key; would create {self.creates:,}, update {self.updates:,}, skip "
                     f"{self.skipped:,} unchanged; {self.invalid:,} invalid emails would not be sent")
         return (f"sync: done in {self.seconds:.1f}s – {self.synced:,} contacts synced ({self.creates:,} new, "
                 f"{self.updates:,} changed), {self.failed:,} failed (retried next run), {self.invalid:,} invalid "
@@ -105,6 +105,13 @@ def _wait_for(client: BrevoClient, process_id: int) -> None:
         delay = min(delay * 1.5, POLL_MAX_SECONDS)
 
 
+def _client(settings: Settings) -> BrevoClient:
+    api_key = settings.brevo_api_key
+    if not api_key:
+        raise ConfigError("BREVO_API_KEY is not set: create an API key in Brevo (SMTP & API → API keys) and export it")
+    return BrevoClient(settings.brevo_api_url or DEFAULT_API_URL, api_key)
+
+
 def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool = False,
              samples: int = 3) -> SyncSummary:
     progress = progress or Progress("sync", stream=None)
@@ -115,7 +122,13 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
     with connect(settings.warehouse, read_only=dry_run) as con:
         if not con.has_table(*TABLE.split(".")):
             raise ConfigError(f"{settings.warehouse.name} has no {TABLE}: run `calendly-elt transform` first")
-        if not dry_run:
+        if dry_run:
+            # Sends nothing, but checks the key as the real run would use it: one read-only call, so a
+            # missing or refused key fails here (401 → errors.describe) and not on the real run.
+            client = _client(settings)
+            client.get("/account")
+            summary.requests = client.requests_sent
+        else:
             ensure_tables(con)
         contacts = read_contacts(con, mapping)
         state = load_state(con) if con.has_table(SCHEMA, "contact_state") else {}
@@ -145,10 +158,7 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
 
 def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict, summary: SyncSummary,
           progress: Progress) -> None:
-    api_key = settings.brevo_api_key
-    if not api_key:
-        raise ConfigError("BREVO_API_KEY is not set: create an API key in Brevo (SMTP & API → API keys) and export it")
-    client = BrevoClient(settings.brevo_api_url or DEFAULT_API_URL, api_key)
+    client = _client(settings)
     ensure_attributes(client, attribute_types(mapping))
     keys = {key for contact in due for key in contact.lists}
     names, ids = list_keys(keys)
@@ -186,12 +196,17 @@ def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict
                 reason = f"import into lists {list_ids} failed: {exc}".splitlines()[0][:500]
                 for email in emails:
                     failures.setdefault(email, reason)
-            progress.add(contacts_pushed=len(emails))
             done = []
             for email in emails:
                 pending[email] -= 1
                 if pending[email] == 0:
                     done.append(email)
+            # A contact booked on several event types rides in several imports (one per list): it is
+            # counted once, when the last of them has finished, as pushed (Brevo accepted every one)
+            # or failed. HTTP retries and the polling of a process never reach these counters.
+            failed_now = sum(e in failures for e in done)
+            progress.add(contacts_pushed=len(done) - failed_now,
+                         **({"contacts_failed": failed_now} if failed_now else {}))
             # Record contacts whose every import has finished, so a killed run keeps what completed.
             record(con, summary.run_id, [
                 Outcome(e, "update" if e in state else "create", "failed" if e in failures else "synced",

@@ -102,6 +102,21 @@ class BrevoAccount:
         with self.lock:
             return copy.deepcopy(self._processes)
 
+    def account_view(self) -> dict:
+        """What `GET /account` answers: a fixed Free-plan sandbox account (the owner and plan never
+        change; nothing in it depends on the contacts)."""
+        return {
+            "organization_id": "5a0dbb0c5a4d5a0dbb0c5a4d", "user_id": 1, "enterprise": False,
+            "email": "owner@sandbox.example", "firstName": "Sandbox", "lastName": "Owner",
+            "companyName": "Brevo sandbox",
+            "address": {"city": "Paris", "country": "France", "street": "1 Sandbox Street", "zipCode": "75001"},
+            "dateTimePreferences": {"timezone": "UTC", "timeFormat": "24", "dateFormat": "dd-mm-yyyy"},
+            "marketingAutomation": {"enabled": False},
+            "plan": [{"type": "free", "creditsType": "sendLimit", "credits": 300}],
+            "relay": {"enabled": True, "data": {"userName": "owner@sandbox.example",
+                                                "relay": "smtp-relay.brevo.com", "port": 587}},
+        }
+
     # ------------------------------------------------------------------ attributes, folders, lists
     def create_attribute(self, name: str, type_: str, category: str = "normal") -> bool:
         """Add an attribute; False if one of that (upper-cased) name exists."""

@@ -1,7 +1,7 @@
-"""The HTTP face of the Brevo sandbox: Brevo API v3's contact routes (attributes, folders, lists,
-list membership, single contacts, asynchronous imports and their processes), its errors, its
-per-key rate limit with ``x-sib-ratelimit-*`` headers, and injected faults, over the standard
-library's ``ThreadingHTTPServer``.
+"""The HTTP face of the Brevo sandbox: Brevo API v3's account details (`GET /account`) and contact
+routes (attributes, folders, lists, list membership, single contacts, asynchronous imports and their
+processes), its errors, its per-key rate limit with ``x-sib-ratelimit-*`` headers, and injected
+faults, over the standard library's ``ThreadingHTTPServer``.
 
 :class:`Api` maps (method, path, query, body) to (status, JSON body) and knows nothing of
 sockets; :class:`BrevoSandbox` runs it over HTTP/1.1 keep-alive under ``/v3``, applies imports
@@ -98,6 +98,7 @@ class Api:
     """Brevo's contact endpoints over a :class:`BrevoAccount`."""
 
     ROUTES = [(method, re.compile(p), name) for method, p, name in (
+        ("GET", r"^/account$", "account"),
         ("POST", r"^/contacts/import$", "import"),
         ("GET", r"^/processes/([^/]+)$", "process"),
         ("GET", r"^/contacts/attributes$", "attributes_list"),
@@ -164,6 +165,11 @@ class Api:
         if sort == "desc":
             rows = rows[::-1]
         return {"count": len(rows), key: rows[out["offset"]:out["offset"] + out["limit"]]}
+
+    # ------------------------------------------------------------------ account
+    def do_account(self, req):
+        """The cheapest authenticated read: `calendly-elt sync --dry-run` checks the key with it."""
+        return 200, self.a.account_view()
 
     # ------------------------------------------------------------------ attributes
     def do_attributes_list(self, req):

@@ -177,10 +177,19 @@ class CalendlyAccount:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def generate(cls, seed: int = 7, events: int = 3000, now: datetime | None = None,
+    def generate(cls, seed: int = 7, events: int = 3000, now: datetime | str | None = None,
                  past_days: int = 365, future_days: int = 90, hosts: int | None = None,
                  routing_forms: int | None = None, shape: Shape | None = None) -> "CalendlyAccount":
-        """Same seed, ``now`` and shape give an identical account (``truth()`` compares equal).
+        """Same seed, ``now`` and shape give an identical account (``truth()`` compares equal, and
+        so do its JSON bytes). ``now`` (aware, naive meaning UTC, or an ISO 8601 string) is the
+        instant the history is built around: ``past_days`` before it, ``future_days`` after; unset,
+        the current time to the second. A ``now`` a whole number of weeks later gives the same
+        account with every timestamp moved by exactly that much; any other ``now`` keeps the
+        organization (its users, tokens, memberships and event types, ids included; their
+        timestamps move) but draws another history: bookings land on other weekday slots, so the
+        events, invitees, routing forms and submissions, their ids and counts, differ.
+        Mutations after generation are stamped with the real clock (never before ``now``).
+
         ``shape`` says what kind of account (default ``Shape()``: the team account); ``hosts`` and
         ``routing_forms``, when given, override the shape's.
 

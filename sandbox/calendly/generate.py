@@ -2,7 +2,8 @@
 
 Everything comes from ``random.Random(seed)`` (plus, for the knobs of a :class:`~.shapes.Shape`,
 a second RNG derived from the seed) and the ``now`` reference, so the same inputs give
-byte-identical resources. Internally times are naive UTC datetimes; resources carry them as
+byte-identical resources; nothing here reads the clock (``CalendlyAccount.generate`` does, only
+when no ``now`` is given). Internally times are naive UTC datetimes; resources carry them as
 Calendly formats them ("YYYY-MM-DDTHH:MM:SS.ffffffZ"), which also sorts lexicographically in
 time order (the server relies on that for bisecting).
 """

@@ -37,7 +37,7 @@ GENERIC_STATUSES = {401, 429, 500, 502, 503}
 OFF_SPEC_STATUSES = {404, 405}  # a path or method the spec does not describe
 # The operations the Brevo sandbox serves (patches stay within them).
 SERVED = {
-    "/contacts/import": ["post"], "/processes/{processId}": ["get"], "/contacts/attributes": ["get"],
+    "/account": ["get"], "/contacts/import": ["post"], "/processes/{processId}": ["get"], "/contacts/attributes": ["get"],
     "/contacts/attributes/{attributeCategory}/{attributeName}": ["post"],
     "/contacts/folders": ["get", "post"], "/contacts/lists": ["get", "post"], "/contacts/lists/{listId}": ["get"],
     "/contacts/lists/{listId}/contacts/add": ["post"], "/contacts/lists/{listId}/contacts/remove": ["post"],

@@ -108,6 +108,17 @@ def test_auth(env):
     assert env.s.patch(f"{env.url}/contacts/lists", json={}).status_code == 405  # no such method in Brevo
 
 
+def test_account_details_need_the_key(env):
+    """`GET /account`: the cheap read-only call `sync --dry-run` checks the key with."""
+    r = env.s.get(f"{env.url}/account")
+    assert r.status_code == 200 and r.json()["plan"][0]["type"] == "free" and "email" in r.json()
+    for s in (env.client(None), env.client("xkeysib-wrong")):
+        r = s.get(f"{env.url}/account")
+        assert r.status_code == 401 and r.json() == UNAUTHORIZED
+    assert env.s.post(f"{env.url}/account", json={}).status_code == 405
+    assert env.sandbox.stats()["by_route"]["account"] == 3 and env.account.contacts() == {}
+
+
 def test_keep_alive_and_stats(env):
     for _ in range(3):
         env.s.get(f"{env.url}/contacts/attributes")

@@ -49,7 +49,9 @@ def test_dry_run_counts_and_sends_nothing(stack, capsys):
     stack.brevo.reset_stats()
     summary = run_sync(stack.settings, dry_run=True)
     assert summary.creates == len(expected_brevo(stack.settings.warehouse)) and summary.updates == 0
-    assert stack.brevo.stats()["requests"] == 0
+    # Nothing sent: the one request is the read-only key check (GET /account, issue 15).
+    assert [(e["method"], e["path"], e["status"]) for e in stack.brevo.request_log] == [("GET", "/account", 200)]
+    assert stack.brevo.stats()["imported_rows"] == 0
     assert stack.brevo_account.contacts() == {}
 
 
