@@ -29,7 +29,8 @@ demo: $(STAMP)
 # The end-to-end tests run on DuckDB and on PostgreSQL: a throwaway server on loopback for the run
 # (tests/with_postgres.sh installs Debian's postgresql if it is missing).
 test: $(STAMP) $(MANIFEST)
-	tests/with_postgres.sh $(BIN)/python -m pytest -q
+	# Two workers, one test file each at a time (module fixtures such as a built warehouse stay shared).
+	tests/with_postgres.sh $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/extract_bench.py
