@@ -161,7 +161,8 @@ def transform(
 
 @app.command(cls=_reads(BREVO_API, WAREHOUSE, MAPPING))
 def sync(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count creates, updates and skips, and show a few; send nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=(
+        "Check the key (one read-only request), count creates, updates and skips, and show a few; send nothing."))] = False,
 ) -> int:
     """Push the contacts that are new, changed or failed before to Brevo."""
     from .brevo.sync import run_sync
@@ -266,6 +267,10 @@ def sandbox(
     events: Annotated[Optional[int], typer.Option(min=0, help="Scheduled events. Default: the profile's.",
                                                   show_default=False)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated account.")] = 7,
+    now: Annotated[Optional[str], typer.Option(
+        help="The instant the account's history is generated around (ISO timestamp; the same seed and now give "
+             "the same account). Default: the current time.", show_default=False,
+        callback=lambda value: _iso_time("--now", value))] = None,
     port: Annotated[int, typer.Option(help="Calendly sandbox port (0: any free one).")] = 8765,
     brevo_port: Annotated[int, typer.Option(help="Brevo sandbox port (0: any free one).")] = 8766,
     rate_limit: Annotated[Optional[int], typer.Option(
@@ -279,10 +284,10 @@ def sandbox(
 
     _state.stage = "sandbox"
     with start_sandboxes(profile.value, events=events, seed=seed, calendly_port=port, brevo_port=brevo_port,
-                         rate_limit=rate_limit, fault_rate=fault_rate, latency_ms=latency_ms) as sandboxes:
+                         rate_limit=rate_limit, fault_rate=fault_rate, latency_ms=latency_ms, now=now) as sandboxes:
         limit = f"{sandboxes.rate_limit:,} requests/minute" if sandboxes.rate_limit else "no rate limit"
         print(f"Calendly sandbox: {sandboxes.calendly.url} (profile {profile.value}: {sandboxes.events:,} events, "
-              f"seed {seed}, {limit})")
+              f"seed {seed}, now {sandboxes.now:%Y-%m-%dT%H:%M:%SZ}, {limit})")
         print(f"Brevo sandbox:    {sandboxes.brevo.url}")
         print("Point calendly-elt at them with:")
         notes = {"CALENDLY_ACCESS_TOKEN": "   # organization owner"}
@@ -306,6 +311,10 @@ def demo(
     events: Annotated[Optional[int], typer.Option(min=0, help="Scheduled events. Default: the profile's.",
                                                   show_default=False)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated account.")] = 7,
+    now: Annotated[Optional[str], typer.Option(
+        help="The instant the account's history is generated around (ISO timestamp; the same seed and now give "
+             "the same account). Default: the current time.", show_default=False,
+        callback=lambda value: _iso_time("--now", value))] = None,
     warehouse: Annotated[Path, typer.Option(
         help="The demo's warehouse file, emptied first; the report goes to reports/ beside it.",
         show_default="data/demo/warehouse.duckdb in the repo")] = DEMO_WAREHOUSE,
@@ -330,7 +339,7 @@ def demo(
     shutil.rmtree(warehouse.parent / ".dlt" / warehouse.stem, ignore_errors=True)
     # No Calendly rate limit: the demo shows the pipeline in seconds (`calendly-elt sandbox` has the profile's).
     with start_sandboxes(profile.value, events=events, seed=seed, rate_limit=0, import_seconds=0.1,
-                         brevo_api_key="xkeysib-demo-sandbox") as sandboxes:
+                         brevo_api_key="xkeysib-demo-sandbox", now=now) as sandboxes:
         print(f"demo: Calendly sandbox with {sandboxes.events:,} events at {sandboxes.calendly.url}, "
               f"Brevo sandbox at {sandboxes.brevo.url}")
         env = sandboxes.env()

@@ -295,6 +295,34 @@ def test_sandbox_command_serves_the_profile_with_its_rate_limit(monkeypatch, cap
     assert cli.main(["sandbox", "--profile", "nope"]) == 2  # a usage error, as before
 
 
+def test_sandbox_command_pins_now_and_serves_the_same_account_twice(monkeypatch, capsys):
+    """`--now` pins the instant the history is generated around: two sandboxes of the same seed and
+    `--now` serve the same events, and the first line says which instant it was."""
+    served_events = []
+
+    def list_events_and_stop(_seconds):
+        out = capsys.readouterr().out
+        served_events.append((out.splitlines()[0], list_scheduled_events(out)))
+        raise KeyboardInterrupt
+
+    def list_scheduled_events(out):
+        url = re.search(r"Calendly sandbox: (\S+)", out).group(1)
+        token = re.search(r"CALENDLY_ACCESS_TOKEN=(\S+)", out).group(1)
+        http = session(token)
+        me = http.get(f"{url}/users/me").json()["resource"]
+        page = http.get(f"{url}/scheduled_events", params={"user": me["uri"], "count": 100, "sort": "start_time:asc"})
+        return [(e["uri"], e["start_time"], e["status"]) for e in page.json()["collection"]]
+
+    monkeypatch.setattr(cli, "time", types.SimpleNamespace(sleep=list_events_and_stop))
+    for _ in range(2):
+        assert cli.main(["sandbox", "--profile", "solo", "--events", "40", "--now", "2025-06-02T17:00:00Z",
+                         "--port", "0", "--brevo-port", "0"]) == 0
+    (first_line, events), (_, again) = served_events
+    assert "now 2025-06-02T17:00:00Z" in first_line
+    assert events and events == again
+    assert cli.main(["sandbox", "--now", "tomorrow"]) == 2
+
+
 # ---------------------------------------------------------------------------- any combination
 @st.composite
 def any_shape(draw) -> Shape:

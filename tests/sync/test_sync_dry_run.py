@@ -5,8 +5,10 @@ still writes nothing to Brevo. Run as a real process, the way a user runs it."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 
 from .conftest import Stack
 
@@ -63,5 +65,16 @@ def test_dry_run_checks_the_key_and_fails_like_the_real_sync(tmp_path):
         real = _cli("sync", env=_env(stack, BREVO_API_KEY=WRONG_KEY))
         assert _one_line(real) == line
         assert stack.brevo_account.contacts() == {}
+
+        # Brevo unreachable (nothing listens on the port): named, and within 10 s, not after a minute of retries.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            closed = f"http://127.0.0.1:{s.getsockname()[1]}/v3"
+        for args in (["sync", "--dry-run"], ["sync"]):
+            started = time.monotonic()
+            unreachable = _cli(*args, env=_env(stack, BREVO_API_URL=closed))
+            line = _one_line(unreachable)
+            assert time.monotonic() - started < 10, line
+            assert "BREVO_API_URL" in line and "connection refused" in line
     finally:
         stack.stop()
