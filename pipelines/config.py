@@ -163,6 +163,31 @@ class Settings(BaseSettings):
     def _stripped(cls, value: str) -> str:
         return value.strip()
 
+    @field_validator("calendly_token", "brevo_api_key", "webhook_signing_key", "oauth_client_id",
+                     "oauth_client_secret")
+    @classmethod
+    def _one_word(cls, value: Optional[str]) -> Optional[str]:
+        # A token pasted with its line break is the common case: strip it. One with a space or a line
+        # break inside would fail as an HTTP header, whose error shows it: refuse it here, unshown.
+        value = value.strip() if value else value
+        if value and any(c.isspace() or not c.isprintable() for c in value):
+            raise ValueError("contains spaces, line breaks or control characters: copy it again")
+        return value or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _a_level(cls, value: str) -> str:
+        if value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"{value!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value.strip().upper()
+
+    @field_validator("warehouse_path")
+    @classmethod
+    def _a_file(cls, value: Path) -> Path:
+        if value.is_dir():
+            raise ValueError(f"{value} is a folder: give the DuckDB file's path, such as {value / 'warehouse.duckdb'}")
+        return value
+
     @property
     def warehouse(self) -> "Warehouse":
         """The DuckDB file `warehouse_path`, or the database of `warehouse_url`."""

@@ -11,7 +11,7 @@ import requests
 
 from .exceptions import ConfigError
 from .retries import CONNECT_TIMEOUT, could_not_connect
-from .warehouse.connection import WarehouseUnavailable, held_by_another_process
+from .warehouse.connection import WarehouseUnavailable, held_by_another_process, not_a_warehouse
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -68,8 +68,9 @@ def _describe(exc: BaseException, api_url: str, service: Service) -> str:
     if (config := _first(exc, (ConfigError, WarehouseUnavailable))) is not None:
         return str(config)
     # DuckDB's lock conflict, wherever it surfaced (dlt's load, our connection, dbt's message).
-    if (held := next(filter(None, (held_by_another_process(str(e)) for e in causes(exc))), None)) is not None:
-        return held
+    for problem in (held_by_another_process, not_a_warehouse):
+        if (found := next(filter(None, (problem(str(e)) for e in causes(exc))), None)) is not None:
+            return found
     if (pg := next((e for e in causes(exc) if type(e).__module__.startswith("psycopg2")
                     and type(e).__name__ == "OperationalError"), None)) is not None:
         return (f"could not connect to the PostgreSQL warehouse ({str(pg).strip().splitlines()[0]}): check "

@@ -22,7 +22,7 @@ from .config import PROJECT_ROOT, Settings, dbt_environment
 from .mapping import load_mapping
 from .progress import Progress
 from .warehouse import connect
-from .warehouse.connection import held_by_another_process
+from .warehouse.connection import held_by_another_process, not_a_warehouse
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 _FAILED = {"error", "fail", "runtime error"}
@@ -85,6 +85,8 @@ class DbtBuild:
             held = held_by_another_process(message)
             if held:
                 raise TransformFailed(held, retryable=True)
+            if (refused := not_a_warehouse(message)) is not None:
+                raise TransformFailed(refused)
             raise TransformFailed(f"dbt could not run: {_dbt_error_line(message)} (dbt's log: "
                                   f"{self.target / 'dbt.log'})", retryable=_transient(message))
         results = json.loads(run_results.read_text()).get("results", [])

@@ -39,7 +39,7 @@ def the_one_line(done: subprocess.CompletedProcess, command: str) -> str:
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith(f"calendly-elt {command}: ")
     assert "Traceback" not in done.stderr + done.stdout
-    for secret in (TOKEN, PASSWORD, "xkeysib-secret-0001"):
+    for secret in (TOKEN, TOKEN[:10], TOKEN[10:], PASSWORD, "xkeysib-secret-0001"):
         assert secret not in done.stderr + done.stdout
     return lines[0]
 
@@ -52,12 +52,17 @@ def the_one_line(done: subprocess.CompletedProcess, command: str) -> str:
     ("CALENDLY_API_URL", "htp:/typo", "not an http(s) URL"),
     ("CALENDLY_API_URL", "http://127.0.0.1:{port}", "connection refused"),
     ("CALENDLY_API_URL", "http://no-such-host.invalid", "does not resolve"),
+    ("WAREHOUSE_PATH", "{file}", "is not a DuckDB database"),  # some other file
+    ("WAREHOUSE_PATH", "{folder}", "is a folder"),
+    ("CALENDLY_ACCESS_TOKEN", f"{TOKEN[:10]}\n{TOKEN[10:]}", "line breaks"),  # a paste gone wrong: never shown
+    ("CALENDLY_ELT_LOG_LEVEL", "loud", "not one of DEBUG"),
 ])
 def test_a_wrong_setting_is_named_in_one_line(tmp_path, variable, value, says):
+    # (A token pasted with a trailing line break is simply stripped: tests/test_settings.py.)
     a_file = tmp_path / "a-file"
     a_file.write_text("")
     env = {"WAREHOUSE_PATH": str(tmp_path / "data" / "warehouse.duckdb"), "CALENDLY_API_URL": "http://127.0.0.1:9",
-           variable: value.format(file=a_file, port=closed_port())}
+           variable: value.format(file=a_file, folder=tmp_path, port=closed_port())}
     done, seconds = calendly_elt("extract", **env)
     assert done.returncode == 1
     line = the_one_line(done, "extract")

@@ -105,3 +105,11 @@ def test_only_the_settings_module_reads_the_environment():
                                                                                path.read_text()):
                 readers.append(str(path.relative_to(PROJECT_ROOT)))
     assert readers == []
+
+
+def test_a_pasted_token_loses_its_line_break_and_a_broken_one_is_refused_unshown():
+    settings = Settings.from_env({"CALENDLY_ACCESS_TOKEN": " pat-0123456789\n", "BREVO_API_KEY": "xkeysib-1\r\n"})
+    assert settings.calendly_token == "pat-0123456789" and settings.brevo_api_key == "xkeysib-1"
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"BREVO_API_KEY": "xkeysib-first half\nsecond-half"})
+    assert str(refused.value).startswith("BREVO_API_KEY: ") and "half" not in str(refused.value)

@@ -29,6 +29,18 @@ _HELD = re.compile(r'Could not set lock on file "(?P<file>[^"]+)": Conflicting l
                    r'(?P<program>.+?) \(PID (?P<pid>\d+)\)')
 
 
+def not_a_warehouse(text: str) -> Optional[str]:
+    """DuckDB refusing the file itself (not a database, or one of a newer DuckDB), as what to do."""
+    found = re.search(r'The file "(?P<file>[^"]+)" exists, but it is not a valid DuckDB database file', text)
+    if found:
+        return (f"WAREHOUSE_PATH: {found['file']} is not a DuckDB database: point WAREHOUSE_PATH at the "
+                "warehouse file, or at a path where a new one may be created")
+    if re.search(r"database file with version number \d+, but we can only read version", text):
+        return ("WAREHOUSE_PATH: the warehouse file was written by another DuckDB version than this one "
+                "(calendly-elt pins duckdb<2): open it with the DuckDB that wrote it, or start a new file")
+    return None
+
+
 def held_by_another_process(text: str) -> Optional[str]:
     """DuckDB's lock conflict in `text`, as what to do about it; None if `text` is not one."""
     found = _HELD.search(text)
@@ -111,6 +123,8 @@ def _open(warehouse: Warehouse, read_only: bool) -> Connection:
         try:
             return Connection(duckdb.connect(str(warehouse.path), read_only=read_only), "duckdb")
         except duckdb.IOException as exc:  # DuckDB: one writing process, or many readers
+            if (refused := not_a_warehouse(str(exc))) is not None:
+                raise ConfigError(refused) from None
             raise WarehouseUnavailable(held_by_another_process(str(exc)) or f"cannot open {warehouse.name} "
                                        f"({str(exc).splitlines()[0][:160]})") from None
     import psycopg2
