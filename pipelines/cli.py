@@ -109,6 +109,16 @@ def _iso_time(flag: str, value: Optional[str]) -> Optional[str]:
     return value.strip()
 
 
+def _http_url(flag: str, value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise typer.BadParameter(f"{value!r} is not an http(s) URL, e.g. https://hooks.example.com/webhooks/calendly",
+                                 param_hint=flag)
+    return value.strip()
+
+
 # ------------------------------------------------------------------------------------------ stages
 
 @app.command(cls=_reads(CALENDLY_API, WAREHOUSE))
@@ -180,7 +190,8 @@ def sync(
 @app.command(cls=_reads(WAREHOUSE))
 def report(
     out: Annotated[Optional[Path], typer.Option(
-        help="Folder for scheduling_report.html. Default: reports/ beside the warehouse.", show_default=False)] = None,
+        help="Folder for scheduling_report.html. Default: reports/ beside the warehouse.", show_default=False,
+        file_okay=False)] = None,
 ) -> int:
     """Write the scheduling report (HTML with charts) from the marts."""
     from .report import ReportError, build_report
@@ -429,7 +440,7 @@ WebhookEvent = _webhook_events()
 @webhooks_app.command(cls=_reads(CALENDLY_API, ("CALENDLY_WEBHOOK_SIGNING_KEY",)))
 def subscribe(
     url: Annotated[str, typer.Option(help="Public HTTPS URL of `webhooks serve`'s /webhooks/calendly.",
-                                     show_default=False)],
+                                     show_default=False, callback=lambda value: _http_url("--url", value))],
     scope: Annotated[Scope, typer.Option(
         help="organization (needs an owner or admin token) or user (your own events).")] = Scope.organization,
     event: Annotated[Optional[List[WebhookEvent]], typer.Option(  # type: ignore[valid-type]

@@ -75,6 +75,7 @@ class DbtBuild:
     invocation: Any  # dagster_dbt.DbtCliInvocation
     target: Path
     started: float
+    select: Optional[str] = None  # the CLI's --select, if any
 
     def summary(self) -> TransformSummary:
         """What the build did, or TransformFailed naming what failed (waits for dbt to finish)."""
@@ -94,6 +95,9 @@ class DbtBuild:
         def names(statuses: set[str]) -> list[str]:
             return sorted(_node_name(r["unique_id"]) for r in results if r["status"] in statuses)
 
+        if self.select and not results:  # dbt only warns ("Nothing to do"): a typo'd name ran nothing
+            raise TransformFailed(f"--select {self.select!r} matches no model or test: name models as in "
+                                  "dbt_project/models, e.g. contacts, or contacts+ with what depends on it")
         failed, skipped = names(_FAILED), names({"skipped"})
         if failed or not self.invocation.is_successful():
             more = f" (and {len(skipped)} skipped after them)" if skipped else ""
@@ -155,7 +159,7 @@ def start_build(settings: Settings, *, as_of: Optional[str] = None, select: Opti
     # subprocess gets a copy of it when it starts, so it is set for the start only.
     with dbt_environment(warehouse):
         invocation = (dbt or dbt_cli()).cli(args, context=context, target_path=target, raise_on_error=False)
-    return DbtBuild(invocation, target, started)
+    return DbtBuild(invocation, target, started, select)
 
 
 def run_transform(settings: Settings, progress: Progress | None = None, as_of: Optional[str] = None,

@@ -78,9 +78,13 @@ def test_a_wrong_setting_is_named_in_one_line(tmp_path, variable, value, says):
     (["transform", "--as-of", "next tuesday"], "--as-of"),
     (["transform", "--as-of", "2025-01-01' or 1=1 --"], "--as-of"),  # it reaches SQL: only ISO passes
     (["sandbox", "--fault-rate", "2"], "--fault-rate"),
+    (["report", "--out", "{file}"], "--out"),  # a file where the report's folder should be
+    (["webhooks", "subscribe", "--url", "hooks.example.com"], "--url"),
 ])
 def test_a_wrong_flag_is_named_in_one_line_before_anything_runs(tmp_path, args, flag):
-    done, _ = calendly_elt(*args, WAREHOUSE_PATH=str(tmp_path / "w.duckdb"))
+    (tmp_path / "a-file").write_text("")
+    done, _ = calendly_elt(*(arg.format(file=tmp_path / "a-file") for arg in args),
+                           WAREHOUSE_PATH=str(tmp_path / "w.duckdb"), CALENDLY_WEBHOOK_SIGNING_KEY="whsec-0001")
     assert done.returncode == 2
     assert flag in the_one_line(done, args[0])
     assert not (tmp_path / "w.duckdb").exists()

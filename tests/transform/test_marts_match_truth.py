@@ -100,3 +100,11 @@ def test_a_failing_test_fails_the_transform_and_is_named(built, tmp_path):
             con.execute("insert into calendly_raw.invitees select * from twice")
         with pytest.raises(TransformFailed, match="unique_stg_calendly__invitees_invitee_uri"):
             run_transform(Settings(calendly_token=None, calendly_api_url="", **broken.fields), as_of=as_of.isoformat())
+
+
+def test_a_selection_that_matches_nothing_is_an_error_not_a_green_build(built):
+    _, warehouse, as_of = built
+    settings = Settings(calendly_token=None, **warehouse.fields)
+    with pytest.raises(TransformFailed, match=r"--select 'contact' matches no model or test"):
+        run_transform(settings, as_of=as_of.isoformat(), select="contact")
+    assert run_transform(settings, as_of=as_of.isoformat(), select="contacts").passed > 0
