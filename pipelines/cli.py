@@ -57,8 +57,9 @@ def _profiles_help(command: Any) -> str:
     return "\n\nProfiles: " + "; ".join(f"{name} ({p.description})" for name, p in PROFILES.items())
 
 
-def _reads(*names: str) -> type[_Command]:
-    return type("Command", (_Command,), {"reads": tuple(dict.fromkeys(name for group in names for name in group))})
+def _reads(*groups: Sequence[str]) -> type[_Command]:
+    """A command class whose help lists the variables of `groups` (each once, in order)."""
+    return type("Command", (_Command,), {"reads": tuple(dict.fromkeys(name for group in groups for name in group))})
 
 
 app = typer.Typer(name="calendly-elt", help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False,
