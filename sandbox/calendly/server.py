@@ -22,7 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from . import generate as g
 from .account import CalendlyAccount, keyset_page
 from .oauth import ROUTE_NAMES as OAUTH_ROUTE_NAMES, ROUTES as OAUTH_ROUTES, SandboxOAuth
-from .webhooks import DEFAULT_RETRY_DELAYS, EVENTS as WEBHOOK_EVENTS, INVITEE_EVENTS, WebhookHub
+from .webhooks import (DEFAULT_DISABLE_AFTER, DEFAULT_RETRY_DELAYS, EVENTS as WEBHOOK_EVENTS, INVITEE_EVENTS,
+                       WebhookHub)
 from ..faults import RESET, FaultInjector
 from ..http import JsonHandler, Sandbox
 from ..ratelimit import FixedWindowLimiter
@@ -546,7 +547,9 @@ class CalendlySandbox(Sandbox):
     auth.calendly.com) and its access tokens on the API; default: one public client,
     ``SANDBOX_CLIENT_ID``, consenting as the owner.
     ``webhooks`` (a :class:`WebhookHub`) holds the webhook subscriptions and delivers to them while
-    the sandbox runs; ``webhook_retry_delays`` and ``webhook_timeout`` configure the default one.
+    the sandbox runs; ``webhook_retry_delays``, ``webhook_timeout`` and ``webhook_disable_after``
+    (seconds of failing before a subscription is disabled; Calendly's 24 hours by default) configure
+    the default one, and ``webhooks.disable(uuid)`` disables one directly.
     ``stats()`` counts ``webhook_deliveries`` (attempts answered 2xx) and ``webhook_failures``.
     ``links_origin``: the origin of the ``pagination.next_page`` links (default: the request's own);
     ``"https://api.calendly.com"`` serves them as Calendly does to a client behind a proxy or gateway.
@@ -560,12 +563,12 @@ class CalendlySandbox(Sandbox):
                  rate_limit: int | None = 500, rate_window_seconds: float = 60, fault_rate: float = 0.0,
                  fault_seed: int = 0, latency_ms: float = 0, oauth: SandboxOAuth | None = None,
                  webhook_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS, webhook_timeout: float = 10.0,
-                 links_origin: str | None = None):
+                 webhook_disable_after: float = DEFAULT_DISABLE_AFTER, links_origin: str | None = None):
         self.account = account
         self._links_origin = links_origin
         self.oauth = oauth or SandboxOAuth(account)
         self.webhooks = WebhookHub(account, retry_delays=webhook_retry_delays, timeout=webhook_timeout,
-                                   on_attempt=self._count_delivery)
+                                   disable_after=webhook_disable_after, on_attempt=self._count_delivery)
         self._rate = (rate_limit, rate_window_seconds)
         self._limiter = FixedWindowLimiter(rate_limit, rate_window_seconds)
         self._faults = FaultInjector(fault_rate, fault_seed)

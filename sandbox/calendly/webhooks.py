@@ -8,6 +8,10 @@ signature. The account's listener only snapshots the payload (it runs under the 
 worker thread sends, taking deliveries from a heap ordered by due time, so a receiver that fails
 waits for its retry without holding up deliveries to the others.
 
+What Calendly does to a receiver that keeps failing: the first failure sets ``retry_started_at``
+(a success clears it); a failure ``disable_after`` seconds or more after it disables the subscription
+(``state: disabled``, no alert, nothing delivered any more); a ``410 Gone`` deletes it.
+
 The API rules (validation, permissions, 409) are in :class:`~.server.Api`; this module stores what
 it accepted.
 """
@@ -36,12 +40,14 @@ EVENTS = ("invitee.created", "invitee.canceled", "invitee_no_show.created", "inv
           "routing_form_submission.created")
 INVITEE_EVENTS = EVENTS[:4]  # the ones a user-scope subscription may take
 DEFAULT_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0)
+DEFAULT_DISABLE_AFTER = 24 * 3600.0  # Calendly retries for 24 hours, then disables the subscription
 
 
 @dataclass
 class _Subscription:
     resource: dict  # exactly as the API serves it
     signing_key: str  # never served
+    failing_since: float | None = None  # retry_started_at on the monotonic clock: when to disable
 
 
 @dataclass(frozen=True)
@@ -60,15 +66,19 @@ class WebhookHub:
     """The subscriptions of one account and the worker that delivers to them.
 
     ``retry_delays``: seconds before each retry (their number is how many retries a delivery
-    gets); ``timeout``: seconds a receiver has to answer; ``on_attempt(ok)`` is called after every
-    attempt (the sandbox counts them in its stats). ``delivery_log`` lists every attempt.
+    gets); ``timeout``: seconds a receiver has to answer; ``disable_after``: seconds of failing
+    (from ``retry_started_at``) after which a failed attempt disables the subscription; ``on_attempt(ok)``
+    is called after every attempt (the sandbox counts them in its stats). ``delivery_log`` lists every
+    attempt.
     """
 
     def __init__(self, account: CalendlyAccount, *, retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
-                 timeout: float = 10.0, on_attempt: Callable[[bool], None] | None = None):
+                 timeout: float = 10.0, disable_after: float = DEFAULT_DISABLE_AFTER,
+                 on_attempt: Callable[[bool], None] | None = None):
         self.account = account
         self.retry_delays = tuple(float(d) for d in retry_delays)
         self.timeout = timeout
+        self.disable_after = float(disable_after)
         self._on_attempt = on_attempt
         self._cond = threading.Condition()  # guards everything below; taken inside the account lock, never around it
         self._subs: dict[str, _Subscription] = {}
@@ -120,10 +130,28 @@ class WebhookHub:
             if self._subs.pop(uuid, None) is None:
                 return False
             self._keys = [k for k in self._keys if k[1] != uuid]
-            self._heap = [item for item in self._heap if item[2].subscription != uuid]
-            heapq.heapify(self._heap)
-            self._cond.notify_all()
+            self._drop_queued(uuid)
             return True
+
+    def disable(self, uuid: str, *, retry_started_at: str | None = None) -> dict:
+        """The test knob: disable a subscription now, as Calendly does after a day of failures
+        (``retry_started_at``: when its retrying began; default: as it is). Returns its resource."""
+        with self._cond:
+            sub = self._subs[uuid]
+            if retry_started_at is not None:
+                sub.resource["retry_started_at"] = retry_started_at
+            self._disable(uuid, sub)
+            return json.loads(json.dumps(sub.resource))
+
+    def _disable(self, uuid: str, sub: _Subscription) -> None:
+        sub.resource["state"] = "disabled"
+        sub.resource["updated_at"] = _now_ts()
+        self._drop_queued(uuid)
+
+    def _drop_queued(self, uuid: str) -> None:
+        self._heap = [item for item in self._heap if item[2].subscription != uuid]
+        heapq.heapify(self._heap)
+        self._cond.notify_all()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -188,7 +216,7 @@ class WebhookHub:
                     return
                 _, _, delivery = heapq.heappop(self._heap)
                 sub = self._subs.get(delivery.subscription)
-                if sub is None:  # deleted since it was queued
+                if sub is None or sub.resource["state"] != "active":  # deleted or disabled since it was queued
                     continue
                 url, key, sub_uri = sub.resource["callback_url"], sub.signing_key, sub.resource["uri"]
                 self._in_flight += 1
@@ -204,13 +232,24 @@ class WebhookHub:
                                           "attempt": delivery.attempt, "status": status, "error": error,
                                           "ts": time.time()})
                 sub = self._subs.get(delivery.subscription)
-                if sub is not None and ok:
-                    sub.resource["retry_started_at"] = None
-                elif sub is not None and delivery.attempt <= len(self.retry_delays) and not stop.is_set():
-                    if sub.resource["retry_started_at"] is None:
-                        sub.resource["retry_started_at"] = _now_ts()
-                    due = time.monotonic() + self.retry_delays[delivery.attempt - 1]
-                    heapq.heappush(self._heap, (due, next(self._seq), replace(delivery, attempt=delivery.attempt + 1)))
+                if sub is None or sub.resource["state"] != "active":  # deleted or disabled meanwhile
+                    pass
+                elif ok:
+                    sub.resource["retry_started_at"], sub.failing_since = None, None
+                elif status == 410:  # Gone: Calendly deletes the subscription
+                    self.remove(delivery.subscription)  # the condition's lock is reentrant
+                else:
+                    now = time.monotonic()
+                    if sub.failing_since is None:
+                        sub.failing_since = now
+                        if sub.resource["retry_started_at"] is None:
+                            sub.resource["retry_started_at"] = _now_ts()
+                    if now - sub.failing_since >= self.disable_after:
+                        self._disable(delivery.subscription, sub)
+                    elif delivery.attempt <= len(self.retry_delays) and not stop.is_set():
+                        due = now + self.retry_delays[delivery.attempt - 1]
+                        heapq.heappush(self._heap,
+                                       (due, next(self._seq), replace(delivery, attempt=delivery.attempt + 1)))
                 if self._on_attempt is not None:  # counted before wait_idle() can see the attempt done
                     self._on_attempt(ok)
                 self._cond.notify_all()

@@ -11,6 +11,7 @@ harness supplies its own check; every other format used here (date-time, email, 
 checked by openapi-schema-validator itself.
 """
 
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -529,3 +530,32 @@ def test_every_kind_of_account_conforms(spec, name):
             member, me = session(account.tokens["member"]), account.users["member"]["uri"]
             walk(check, member, f"{sb.url}/event_types", {"user": me, "count": 100})
             walk(check, member, f"{sb.url}/scheduled_events", {"user": me, "count": 100})
+
+
+def test_retrying_and_disabled_subscriptions_conform(spec):
+    """`state` and `retry_started_at` as the spec has them, on the list and on the single resource."""
+    account = make_account(seed=14, events=60)
+    org = account.organization_uri
+    with CalendlySandbox(account, rate_limit=None, webhook_retry_delays=(30,)) as sb:
+        check = checker(served_at(spec, sb.url))
+        admin = session(account.tokens["admin"])
+        url = f"{sb.url}/webhook_subscriptions"
+
+        def hook(n: int) -> dict:
+            return check(admin.post(url, json={"url": f"http://127.0.0.1:9/{n}", "events": ["invitee.canceled"],
+                                               "organization": org, "scope": "organization"}), 201)["resource"]
+        retrying, disabled, known = hook(0), hook(1), hook(2)  # port 9: refused, so retried
+        sb.webhooks.disable(uuid(disabled["uri"]))
+        sb.webhooks.disable(uuid(known["uri"]), retry_started_at="2025-06-01T08:00:00.000000Z")
+        account.cancel_invitee(next(i["uri"] for i in account.truth()["invitees"] if i["status"] == "active"))
+        deadline = time.monotonic() + 5
+        while served_by_uri(admin, sb, retrying["uri"])["retry_started_at"] is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        served = {s["uri"]: s for s in walk(check, admin, url, {"organization": org, "scope": "organization"})}
+        for s in served.values():
+            assert check(admin.get(local(sb, s["uri"])), 200)["resource"] == s
+    assert (served[retrying["uri"]]["state"], served[disabled["uri"]]["state"]) == ("active", "disabled")
+    assert served[retrying["uri"]]["retry_started_at"] > retrying["created_at"]
+    assert served[disabled["uri"]]["retry_started_at"] is None
+    assert served[known["uri"]]["retry_started_at"] == "2025-06-01T08:00:00.000000Z"

@@ -422,3 +422,85 @@ def test_the_project_receiver_lands_every_delivery(tmp_path):
     assert [row.event for row in landed] == ["invitee.canceled", "invitee.created", "invitee.canceled",
                                              "routing_form_submission.created"]
     assert json.loads(landed[0].body)["payload"] == canceled
+
+
+# ---------------------------------------------------------------------------- a receiver that keeps failing
+def test_a_subscription_failing_for_the_configured_time_is_disabled_and_gets_nothing_more():
+    """Calendly retries for 24 hours, then disables the subscription without an alert; the sandbox
+    does it after `webhook_disable_after` seconds of failing."""
+    account = make_account(seed=60, events=120)
+    with Receiver(statuses=[500] * 100) as failing, Receiver() as healthy, \
+            CalendlySandbox(account, rate_limit=None, webhook_retry_delays=(0.2,) * 20,
+                            webhook_disable_after=0.7) as sb:
+        admin = session(account.tokens["admin"])
+        bad = subscribe(sb, account.tokens["admin"], failing.url)
+        good = subscribe(sb, account.tokens["admin"], healthy.url)
+        started = time.monotonic()
+        account.cancel_invitee(future_invitees(account)[0])
+        failing.wait_for(1)
+        time.sleep(0.1)
+        retrying = admin.get(local(sb, bad["uri"])).json()["resource"]
+        assert retrying["state"] == "active" and retrying["retry_started_at"] > bad["created_at"]
+        assert sb.webhooks.wait_idle(10)  # disabled: its retries are dropped
+        disabled = admin.get(local(sb, bad["uri"])).json()["resource"]
+        tries = len(failing.requests)
+        account.add_booking()
+        assert sb.webhooks.wait_idle(5)
+        time.sleep(0.3)
+        listed = admin.get(f"{sb.url}/webhook_subscriptions",
+                           params={"organization": account.organization_uri, "scope": "organization"}).json()
+        good_now = admin.get(local(sb, good["uri"])).json()["resource"]
+    assert time.monotonic() - started >= 0.7
+    assert disabled["state"] == "disabled" and disabled["retry_started_at"] == retrying["retry_started_at"]
+    assert disabled["updated_at"] > disabled["retry_started_at"]
+    assert 3 <= tries <= 6 and len(failing.requests) == tries  # nothing more after it was disabled
+    assert {s["uri"]: s["state"] for s in listed["collection"]} == {bad["uri"]: "disabled", good["uri"]: "active"}
+    assert good_now["state"] == "active" and good_now["retry_started_at"] is None
+    assert len(healthy.requests) == 2
+
+
+def test_a_success_clears_retry_started_at_and_restarts_the_clock():
+    account = make_account(seed=61, events=120)
+    # fails for 0.4 s, then answers: not disabled; failing again later starts a new count
+    with Receiver(statuses=[500, 500, 500]) as rx, \
+            CalendlySandbox(account, rate_limit=None, webhook_retry_delays=(0.2,) * 5,
+                            webhook_disable_after=1.0) as sb:
+        hook = subscribe(sb, account.tokens["admin"], rx.url)
+        account.cancel_invitee(future_invitees(account)[0])
+        assert sb.webhooks.wait_idle(10)
+        first = served(sb, hook["uri"])
+        rx.statuses = [500, 500, 500]
+        account.add_booking()
+        assert sb.webhooks.wait_idle(10)
+        second = served(sb, hook["uri"])
+    assert first["state"] == second["state"] == "active"
+    assert first["retry_started_at"] is None and second["retry_started_at"] is None
+    assert [e["status"] for e in sb.webhooks.delivery_log] == [500, 500, 500, 200] * 2
+
+
+def test_a_410_answer_deletes_the_subscription():
+    account = make_account(seed=62, events=120)
+    with Receiver(statuses=[410]) as rx, CalendlySandbox(account, rate_limit=None) as sb:
+        hook = subscribe(sb, account.tokens["admin"], rx.url)
+        account.cancel_invitee(future_invitees(account)[0])
+        assert sb.webhooks.wait_idle(10)
+        gone = session(account.tokens["admin"]).get(local(sb, hook["uri"]))
+        account.add_booking()
+        assert sb.webhooks.wait_idle(5)
+    assert gone.status_code == 404
+    assert len(rx.requests) == 1 and [e["status"] for e in sb.webhooks.delivery_log] == [410]
+
+
+def test_the_disable_knob():
+    account = make_account(seed=63, events=120)
+    with Receiver() as rx, CalendlySandbox(account, rate_limit=None) as sb:
+        hook = subscribe(sb, account.tokens["admin"], rx.url)
+        uuid = hook["uri"].rsplit("/", 1)[1]
+        resource = sb.webhooks.disable(uuid, retry_started_at="2025-05-30T10:00:00.000000Z")
+        account.cancel_invitee(future_invitees(account)[0])
+        assert sb.webhooks.wait_idle(5)
+        time.sleep(0.2)
+        now_served = served(sb, hook["uri"])
+    assert resource == now_served
+    assert now_served["state"] == "disabled" and now_served["retry_started_at"] == "2025-05-30T10:00:00.000000Z"
+    assert rx.requests == []
