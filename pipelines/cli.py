@@ -493,6 +493,35 @@ def delete(subscription: Annotated[str, typer.Argument(metavar="URI_OR_UUID",
     return _subscriptions(settings, "delete", remove)
 
 
+@webhooks_app.command(cls=_reads(CALENDLY_API, ("CALENDLY_WEBHOOK_URL", "CALENDLY_WEBHOOK_SIGNING_KEY"), WAREHOUSE))
+def check(
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="Re-create a disabled or missing subscription (signed with CALENDLY_WEBHOOK_SIGNING_KEY), "
+                         "then extract the gap with windows widened to cover it.")] = False,
+) -> int:
+    """Is the subscription of CALENDLY_WEBHOOK_URL active and complete? One line; exit 1 if not (and not repaired)."""
+    from .extract import run_extract
+    from .webhooks.health import check as check_health, last_extract_at, repair as repair_subscription, webhook_url
+    from .webhooks.subscriptions import SubscriptionError, signing_key
+
+    settings = _settings("webhooks")
+    url = webhook_url(settings)
+    key = signing_key(settings) if repair else None  # before any request, as `subscribe` does
+
+    def watch(subs) -> int:
+        health = check_health(subs, url)
+        if health.healthy:
+            print(health.line)
+            return 0
+        if not repair:
+            raise SubscriptionError(health.line)
+        repaired = repair_subscription(subs, health, key, last_extract_at(settings))
+        print(repaired.line(health), flush=True)
+        print(_staged("extract", lambda progress: run_extract(settings, progress, **repaired.extract_options)).line())
+        return 0
+    return _subscriptions(settings, "check", watch)
+
+
 # ------------------------------------------------------------------------------------------ auth
 
 @auth_app.command(cls=_reads(("CALENDLY_CLIENT_ID", "CALENDLY_CLIENT_SECRET", "CALENDLY_AUTH_URL",

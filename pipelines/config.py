@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         "WAREHOUSE_URL", "A PostgreSQL warehouse instead of the DuckDB file: postgresql://user:password@host/db.")
     webhook_signing_key: Optional[str] = _secret(
         "CALENDLY_WEBHOOK_SIGNING_KEY", "The key Calendly signs webhook deliveries with (your choice).")
+    # Compared as given with each subscription's callback_url: no trailing slash is added or removed.
+    webhook_url: Optional[str] = Field(None, validation_alias="CALENDLY_WEBHOOK_URL", description=(
+        "Public URL of `webhooks serve`'s /webhooks/calendly: the subscription `webhooks check` watches."))
+    webhooks_repair: bool = Field(False, validation_alias="CALENDLY_ELT_WEBHOOKS_REPAIR", description=(
+        "true: the Dagster sensor re-creates a disabled or missing webhook subscription and catches up, "
+        "as `webhooks check --repair` does."))
     # The OAuth app of `calendly-elt auth login`; once logged in, the token file remembers the client id
     # and the authorization server, so scheduled runs need only the secret (if any).
     oauth_client_id: Optional[str] = Field(None, validation_alias="CALENDLY_CLIENT_ID",
@@ -147,6 +153,11 @@ class Settings(BaseSettings):
         example = {"brevo_api_url": "https://api.brevo.com/v3"}.get(info.field_name, "https://auth.calendly.com")
         value = (value or "").strip().rstrip("/")
         return _http_url(value, example) if value else None  # "/" alone: unset, as it always was
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _callback_url(cls, value: Optional[str]) -> Optional[str]:
+        return _http_url(value, "https://hooks.example.com/webhooks/calendly") if value else None
 
     @field_validator("warehouse_path", "mapping_path", "oauth_token_file")
     @classmethod

@@ -1,0 +1,137 @@
+"""The watchdog of our webhook subscription (`calendly-elt webhooks check [--repair]`, the Dagster sensor
+and check).
+
+Calendly retries a subscription whose deliveries fail for 24 hours, then disables it without an alert
+(`state: disabled`; `retry_started_at` says when the failures began); a `410` from the receiver deletes
+it; its callback URL cannot be changed. Until it is back, nothing tells the warehouse of a no-show marked
+after the extract's no-show window, so a repair re-creates the subscription and extracts the gap again
+with both windows widened to cover it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+from ..calendly.helpers import parse_time
+from ..calendly.landed import INVITEE_EVENTS
+from ..calendly.settings import DEFAULT_LOOKBACK_DAYS, DEFAULT_NO_SHOW_WINDOW_DAYS
+from ..config import Settings
+from ..exceptions import ConfigError
+from .subscriptions import SCOPES, SubscriptionError, Subscriptions, default_events
+
+REQUIRED_EVENTS = INVITEE_EVENTS  # what the warehouse's webhook path merges
+CALENDLY_DISABLES_AFTER = timedelta(hours=24)
+REPAIRABLE = ("missing", "disabled", "missing events")  # retrying: re-creating would not fix the receiver
+
+
+@dataclass(frozen=True)
+class Health:
+    """The verdict for one callback URL: `problem` None (healthy), "missing", "disabled", "retrying" or
+    "missing events"; `line` says it in one line; `since` is when the trouble began, if Calendly says."""
+    url: str
+    line: str
+    problem: Optional[str] = None
+    subscription: Optional[dict] = None
+    scope: str = "organization"  # where it is, or where to create it
+    since: Optional[datetime] = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.problem is None
+
+    @property
+    def repairable(self) -> bool:
+        return self.problem in REPAIRABLE
+
+
+@dataclass(frozen=True)
+class Repaired:
+    subscription: dict  # the new one
+    catch_up_since: Optional[datetime]  # None: no extract yet, so the next one reads all history anyway
+    extract_options: dict = field(default_factory=dict)  # run_extract's windows, widened to the gap
+
+    def line(self, health: Health) -> str:
+        """What was wrong and done, with the catch-up as a command: should it fail, it is the one to run."""
+        catch_up = ""
+        if self.catch_up_since:
+            flags = " ".join(f"--{k.replace('_', '-')} {v:.2f}" for k, v in self.extract_options.items())
+            catch_up = f"; catching up since {_shown(self.catch_up_since)} (calendly-elt extract {flags})"
+        return f"repaired ({health.line}): re-created {self.subscription['uri']}{catch_up}"
+
+
+def webhook_url(settings: Settings) -> str:
+    if not settings.webhook_url:
+        raise ConfigError("CALENDLY_WEBHOOK_URL is not set: export the public URL of `calendly-elt webhooks "
+                          "serve`'s /webhooks/calendly, the one Calendly should call")
+    return settings.webhook_url
+
+
+def check(subs: Subscriptions, url: str) -> Health:
+    """The health of the subscription calling `url`: organization scope first, then the token's user's
+    (a token that may not list the organization's looks at its own only)."""
+    found, create_in = None, None
+    for scope in SCOPES:
+        try:
+            found = next((s for s in subs.list(scope) if s["callback_url"] == url), None)
+        except SubscriptionError:  # organization scope, 403: not an owner's or admin's token
+            continue
+        create_in = create_in or scope
+        if found is not None:
+            break
+    if found is None:
+        return Health(url, f"missing: no webhook subscription calls {url}", "missing", scope=create_in or "user")
+    scope = found["scope"]
+    started = parse_time(found["retry_started_at"]) if found.get("retry_started_at") else None
+    if found["state"] != "active":
+        since = f" (deliveries failing since {_shown(started)})" if started else ""
+        return Health(url, f"disabled{since}: Calendly no longer calls {url}", "disabled", found, scope, started)
+    if started is not None:
+        return Health(url, f"retrying since {_shown(started)}: deliveries to {url} fail; Calendly disables the "
+                           f"subscription at {_shown(started + CALENDLY_DISABLES_AFTER)}", "retrying", found, scope,
+                      started)
+    missing = [e for e in REQUIRED_EVENTS if e not in found["events"]]
+    if missing:
+        return Health(url, f"missing events {', '.join(missing)}: {url} gets only {', '.join(found['events'])}",
+                      "missing events", found, scope)
+    return Health(url, f"healthy: {url} is active ({scope} scope, {len(found['events'])} events)", None, found, scope)
+
+
+def repair(subs: Subscriptions, health: Health, key: str, last_extract: Optional[datetime],
+           now: Optional[datetime] = None) -> Repaired:
+    """Re-create the subscription, signed with `key` (a disabled one, or one without every event, is deleted
+    first: its URL cannot be changed, and Calendly answers 409 to a duplicate); and the extract windows that
+    cover the gap: since the failures began, else (gone without a trace) since the last extract."""
+    if not health.repairable:
+        raise SubscriptionError(f"{health.line}: not repaired (make the receiver answer 2xx; Calendly retries)"
+                                if health.problem == "retrying" else f"{health.line}: nothing to repair")
+    events = list(dict.fromkeys([*default_events(health.scope), *(health.subscription or {}).get("events", ())]))
+    if health.subscription is not None:
+        subs.delete(health.subscription["uri"])
+    created = subs.subscribe(health.url, key, scope=health.scope, events=events).subscription
+    since = health.since or last_extract
+    return Repaired(created, since, catch_up_options(since, now or datetime.now(timezone.utc)) if since else {})
+
+
+def catch_up_options(since: datetime, now: datetime) -> dict:
+    """Re-list events from the gap's start less the usual lookback, and re-read the invitees of events that
+    ended from then on: a no-show marked during the gap on an event that ended days before it is found."""
+    gap_days = math.ceil(max((now - since).total_seconds(), 0.0) / 864) / 100  # rounded up: shown as a command
+    return {"lookback_days": DEFAULT_LOOKBACK_DAYS + gap_days,
+            "no_show_window_days": DEFAULT_NO_SHOW_WINDOW_DAYS + gap_days}
+
+
+def last_extract_at(settings: Settings) -> Optional[datetime]:
+    """When the last full extract started, from the dlt state it committed with its data (the working
+    folder's copy: reading it opens no warehouse connection)."""
+    from ..calendly import calendly_source
+    from ..extract import calendly_pipeline
+
+    state = calendly_pipeline(settings).state.get("sources", {}).get(calendly_source.name, {})
+    return parse_time(state["last_run_at"]) if state.get("last_run_at") else None
+
+
+def _shown(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
