@@ -17,6 +17,16 @@ from typing import Iterable, Iterator
 
 from ..config import Settings
 
+# How long a settled delivery (merged or set aside) stays in the store, counted from when it was settled.
+# At least a day (prune() refuses less): Calendly retries a delivery for 24 hours, so a retry always finds
+# its delivery still there and is answered "already landed" instead of landing, and being merged, twice.
+DEFAULT_RETENTION_DAYS = 30
+_PRUNE_BATCH = 2000  # rows deleted per transaction (~50 ms): a delivery waits for one batch at most
+# Between two batches, the write lock is left free this long (seconds). A waiting writer retries after 1, 2,
+# 5, 10, 15, 20, 25, 25… ms (SQLite's busy handler), so it lands in the pause; without the pause the pruner
+# took the lock again at once, and a delivery could wait for most of the prune (tested: 0.11 s of 0.15 s).
+_PRUNE_PAUSE = 0.05
+
 _SCHEMA = """
 create table if not exists webhook_events (
     id text primary key,        -- sha256 of the raw body: Calendly's retries of a delivery carry the same body
@@ -28,6 +38,8 @@ create table if not exists webhook_events (
     error text                  -- why it could not be merged (then processed_at is set too)
 );
 create index if not exists webhook_events_pending on webhook_events (received_at) where processed_at is null;
+-- Settled rows by when: what prune() looks for, without reading the bodies of the rows it keeps.
+create index if not exists webhook_events_settled on webhook_events (processed_at) where processed_at is not null;
 -- Signed requests already accepted, kept for as long as their timestamp is within the tolerance window.
 create table if not exists webhook_signatures (
     t integer not null,
@@ -68,6 +80,19 @@ class PendingSummary:
 
 
 @dataclass(frozen=True)
+class PruneCounts:
+    processed: int  # merged deliveries deleted
+    rejected: int  # deliveries set aside, deleted
+    signatures: int  # remembered signatures forgotten
+
+
+def _check_retention(retention_days: float) -> float:
+    if not 1 <= retention_days < float("inf"):  # `not <=` also refuses nan
+        raise ValueError(f"retention_days must be at least 1 (Calendly retries for a day), not {retention_days!r}")
+    return retention_days
+
+
+@dataclass(frozen=True)
 class LandedEvent:
     id: str
     event: str
@@ -79,10 +104,13 @@ class LandedEvent:
 class LandingStore:
     """One connection per thread, kept open (the app calls the store from a thread pool). Kept open because
     closing the last connection checkpoints and deletes the WAL: measured 1.3 ms of every call when each
-    call opened its own (bench/webhook_receiver_bench.py)."""
+    call opened its own (bench/webhook_receiver_bench.py).
 
-    def __init__(self, path: Path | str) -> None:
+    `retention_days`: how long `mark_processed` keeps settled deliveries (see `prune`)."""
+
+    def __init__(self, path: Path | str, *, retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
         self.path = Path(path)
+        self.retention_days = _check_retention(retention_days)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
@@ -99,7 +127,9 @@ class LandingStore:
         con = getattr(self._local, "con", None)
         if con is None:
             # Autocommit (isolation_level=None): every statement, or explicit BEGIN…COMMIT, is one transaction.
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            # check_same_thread off so that close() can close other threads' connections (raised before);
+            # each connection is still used by its own thread only.
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             # FULL: the WAL is fsynced at each commit, so a 200 means the delivery is on disk.
             con.execute("pragma synchronous = full")
             self._local.con = con
@@ -157,18 +187,67 @@ class LandingStore:
         return [LandedEvent(*row) for row in rows]
 
     def mark_processed(self, ids: Iterable[str], *, now: float | None = None) -> int:
-        """Mark deliveries merged downstream; returns how many were still pending."""
+        """Mark deliveries merged downstream; returns how many were still pending. Then prunes what was
+        settled more than `retention_days` ago: this is the extract's last write to the store, once per
+        run, so pruning here costs one indexed query when nothing has expired, and no second schedule."""
         ids = list(ids)
-        if not ids:
-            return 0
-        stamp = _iso(time.time() if now is None else now)
+        moment = time.time() if now is None else now
+        marked = 0
+        if ids:
+            with self._transaction() as con:
+                marked = sum(
+                    con.execute("update webhook_events set processed_at = ? where id = ? and processed_at is null",
+                                (_iso(moment), delivery_id)).rowcount for delivery_id in ids)
+        self.prune(self.retention_days, now=moment)
+        return marked
+
+    def prune(self, retention_days: float = DEFAULT_RETENTION_DAYS, *, now: float | None = None) -> PruneCounts:
+        """Delete deliveries settled more than `retention_days` before `now`, and remembered signatures
+        as old. Pending deliveries are never deleted.
+
+        Deliveries set aside are kept exactly as long as merged ones: they carry the same personal data
+        (invitee names, emails, answers), and the extract names each one with its reason when it sets it
+        aside, so a month is ample time for someone to look (`rejected()`).
+
+        The newest row is always kept, whatever its age: SQLite gives a new row max(rowid) + 1, so deleting
+        the newest would hand its rowid to the next delivery, and the Dagster sensor's run key
+        (`landed-<newest rowid>`) would repeat one already used, a run Dagster skips.
+
+        Rows go in batches of one transaction each, with a pause between them, so a delivery arriving
+        meanwhile waits for one batch at most (the receiver's busy timeout is 30 s); it is never refused,
+        and never deleted (it is pending).
+        Freed pages are not returned to the file system: SQLite reuses them for the next deliveries,
+        so the file stops growing at about (retention + the time between extracts) of traffic.
+        bench/landing_retention_bench.py measures it, and why VACUUM is not worth it."""
+        moment = time.time() if now is None else now
+        before = max(moment - _check_retention(retention_days) * 86_400, 0)  # _iso() stops at year 1
+        processed = self._delete_settled(_iso(before), "error is null")
+        rejected = self._delete_settled(_iso(before), "error is not null")
+        # The receiver already forgets signatures older than its tolerance window at every delivery; what
+        # stays is the last window's, once deliveries stop. The extract does not know the receiver's
+        # --tolerance-seconds, so it forgets only those older than the retention: far beyond any tolerance
+        # (180 s by default), so no replay can get through that the receiver would have refused.
         with self._transaction() as con:
-            return sum(
-                con.execute("update webhook_events set processed_at = ? where id = ? and processed_at is null",
-                            (stamp, delivery_id)).rowcount for delivery_id in ids)
+            signatures = con.execute("delete from webhook_signatures where t < ?", (before,)).rowcount
+        return PruneCounts(processed=processed, rejected=rejected, signatures=signatures)
+
+    def _delete_settled(self, before: str, which: str) -> int:
+        deleted = 0
+        while True:
+            with self._transaction() as con:
+                # processed_at is always _iso(): one format, so text order is time order.
+                batch = con.execute(
+                    "delete from webhook_events where rowid in (select rowid from webhook_events "
+                    f"where processed_at is not null and processed_at < ? and {which} "
+                    "and rowid < (select max(rowid) from webhook_events) limit ?)",
+                    (before, _PRUNE_BATCH)).rowcount
+            deleted += batch
+            if batch < _PRUNE_BATCH:
+                return deleted
+            time.sleep(_PRUNE_PAUSE)
 
     def mark_rejected(self, reasons: dict[str, str], *, now: float | None = None) -> int:
-        """Set aside deliveries that cannot be merged, with the reason; they stay in the store."""
+        """Set aside deliveries that cannot be merged, with the reason; they stay in the store until pruned."""
         if not reasons:
             return 0
         stamp = _iso(time.time() if now is None else now)
