@@ -75,6 +75,8 @@ def _run_cli(calendly: CalendlySandbox, account: CalendlyAccount, brevo: BrevoSa
     return status, out + err
 
 
+# Several whole runs in one test: on a busy machine (two xdist workers and more) they need more than 300 s.
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("kind", KINDS)
 # No shrinking: each example is a whole run, and the failing one's knobs and seed are printed as they are.
 @settings(max_examples=EXAMPLES, deadline=None, print_blob=True, phases=[Phase.explicit, Phase.reuse, Phase.generate],

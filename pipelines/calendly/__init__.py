@@ -4,7 +4,9 @@ Calendly cannot list what changed since a date, so the cost of a run is kept pro
 changed by three rules (see DESIGN.md, "Incremental extraction"):
 - events are re-listed from `last run - lookback` onward (every future booking included);
 - invitees are re-read only for events that are new, whose fingerprint (`updated_at`,
-  `invitees_counter`, `status`) moved, or that ended inside the no-show window;
+  `invitees_counter`, `status`) moved, or that ended inside the no-show window (none when a healthy
+  webhook subscription delivered every change: `trust_webhooks`);
+- only new or changed events are merged again (`_Changed`): the others are the rows already loaded;
 - routing-form submissions are read newest first and stop at the last one already loaded.
 Webhook deliveries that landed since the last run (`landed`, see landed.py) are merged into the same
 tables by the `landed_*` resources, so a cancellation reaches the warehouse without a full re-read.
@@ -76,12 +78,15 @@ def calendly_source(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     progress: Any = None,
     landed: Optional[LandedBatch] = None,
+    trust_webhooks: bool = False,
 ) -> Sequence[DltResource]:
     """Event types, scheduled events, invitees, memberships, routing forms and their submissions.
 
     `start_date` (ISO) bounds the first run's history; `progress` is a `pipelines.progress.Progress`;
     `landed` holds the webhook deliveries to merge (the `landed_*` resources; `LANDED_RESOURCES` selects
-    them alone, for a run that reads nothing else).
+    them alone, for a run that reads nothing else). `trust_webhooks`: a healthy subscription delivered
+    every invitee change since the previous run, so no-show marks need no re-reads of ended events, and
+    the events the deliveries carried need no re-read of their invitees.
     """
     progress = progress or Progress("extract", stream=None)
     pacer = RateLimitPacer()
@@ -100,22 +105,23 @@ def calendly_source(
     window = _Window(
         started=run_started,
         lookback=timedelta(days=lookback_days),
-        no_show=timedelta(days=no_show_window_days),
+        no_show=timedelta(days=0 if trust_webhooks else no_show_window_days),
         start_date=parse_time(start_date) if start_date else None,
     )
 
-    events = scheduled_events(client, scope, window, progress)
+    changed = _Changed()
+    pages = scheduled_event_pages(client, scope, window, progress, changed)
     forms = routing_forms(client, scope, progress)
     listing = _EventTypeListing(client, scope)
     resources = [
         event_types(client, listing, progress),
         organization_memberships(scope),
-        events,
-        events | unlisted_event_types(client, listing, progress),
-        events | invitees(client, window, progress, _Slots(lambda: _invitee_slots(pacer, max_workers))),
+        pages | scheduled_events(changed),
+        pages | unlisted_event_types(client, listing, progress),
+        pages | invitees(client, window, progress, _Slots(lambda: _invitee_slots(pacer, max_workers))),
         forms,
         forms | routing_form_submissions(client, window.lookback),
-        landed_scheduled_events(client, landed or LandedBatch(), progress),
+        landed_scheduled_events(client, landed or LandedBatch(), progress, trust_webhooks),
         landed_invitees(client, landed or LandedBatch(), progress),
         landed_routing_form_submissions(landed or LandedBatch()),
     ]
@@ -131,6 +137,8 @@ def calendly_source(
 API_RESOURCES = ("event_types", "organization_memberships", "scheduled_events", "invitees", "routing_forms",
                  "routing_form_submissions")
 LANDED_RESOURCES = ("landed_scheduled_events", "landed_invitees", "landed_routing_form_submissions")
+# Resources that only list, for transformers, and the table their listing is of (lineage: Dagster's assets).
+LISTINGS = {"scheduled_event_pages": "scheduled_events"}
 
 
 @dataclass(frozen=True)
@@ -239,9 +247,26 @@ def organization_memberships(scope: LazyScope) -> Iterator[list[dict]]:
     yield scope().memberships
 
 
-@dlt.resource(name="scheduled_events", primary_key="uri", write_disposition="merge", columns=EVENT_COLUMNS,
-              nested_hints=EVENT_NESTED_HINTS)
-def scheduled_events(client: RESTClient, scope: LazyScope, window: _Window, progress: Progress) -> Iterator[list[dict]]:
+class _Changed:
+    """The listed events that are new or whose fingerprint moved since they were last read, as the
+    listing found them – before the invitees transformer, which reads the same pages, records the
+    new fingerprints. Only these are merged again: an unchanged event is the row already loaded."""
+
+    def __init__(self) -> None:
+        self._uuids: set[str] = set()
+
+    def note(self, page: list[dict], fingerprints: dict) -> None:
+        self._uuids.update(uuid for uuid, event in ((uuid_from_uri(e["uri"]), e) for e in page)
+                           if fingerprints.get(uuid) != event_fingerprint(event))
+
+    def __contains__(self, event: dict) -> bool:
+        return uuid_from_uri(event["uri"]) in self._uuids
+
+
+@dlt.resource(name="scheduled_event_pages", selected=False)
+def scheduled_event_pages(client: RESTClient, scope: LazyScope, window: _Window, progress: Progress,
+                          changed: _Changed) -> Iterator[list[dict]]:
+    """The listing of events, every page, for the transformers below (it writes no table itself)."""
     state = dlt.current.source_state()
     previous = state.get("last_run_at")
     since = relist_from(previous, window.relist_lookback, window.start_date)
@@ -253,14 +278,23 @@ def scheduled_events(client: RESTClient, scope: LazyScope, window: _Window, prog
     if since is not None:
         params["min_start_time"] = format_time(since)
     listed: set[str] = set()
+    fingerprints = state.setdefault("event_fingerprints", {})
     for page in client.paginate("/scheduled_events", params=params):
         listed.update(uuid_from_uri(e["uri"]) for e in page)
         progress.add(events_listed=len(page))
+        changed.note(page, fingerprints)
         yield list(page)
     # Fingerprints of events the next run will not list again are dead weight in the state.
-    fingerprints = state.setdefault("event_fingerprints", {})
     for uuid in [u for u in fingerprints if u not in listed]:
         del fingerprints[uuid]
+
+
+@dlt.transformer(name="scheduled_events", primary_key="uri", write_disposition="merge", columns=EVENT_COLUMNS,
+                 nested_hints=EVENT_NESTED_HINTS)
+def scheduled_events(page: list[dict], changed: _Changed) -> Iterator[list[dict]]:
+    rows = [event for event in page if event in changed]
+    if rows:
+        yield rows
 
 
 @dlt.transformer(name="invitees", primary_key="uri", write_disposition="merge", columns=INVITEE_COLUMNS,
@@ -352,10 +386,18 @@ def routing_form_submissions(forms: list[dict], client: RESTClient, lookback: ti
 
 @dlt.resource(name="landed_scheduled_events", table_name="scheduled_events", primary_key="uri",
               write_disposition="merge", columns=EVENT_COLUMNS, nested_hints=EVENT_NESTED_HINTS)
-def landed_scheduled_events(client: RESTClient, landed: LandedBatch, progress: Progress) -> Iterator[list[dict]]:
+def landed_scheduled_events(client: RESTClient, landed: LandedBatch, progress: Progress,
+                            trust_webhooks: bool = False) -> Iterator[list[dict]]:
     rows = list(landed.scheduled_events.values())
     rows += _read_each(client, sorted(landed.events_to_read - set(landed.scheduled_events)), progress,
                        why="a webhook's event", counter="webhook_reads")
+    if trust_webhooks:
+        # Each invitee change of these events was delivered (and merged here): as of these rows, the
+        # invitees are in the warehouse, so the next listing need not re-read them. A later change
+        # moves `updated_at` past this fingerprint again.
+        fingerprints = dlt.current.source_state().setdefault("event_fingerprints", {})
+        for event in rows:
+            fingerprints[uuid_from_uri(event["uri"])] = event_fingerprint(event)
     if rows:
         yield rows
 

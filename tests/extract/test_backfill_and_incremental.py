@@ -50,14 +50,26 @@ def test_backfill_then_incremental_runs_are_exact_and_cheap(account_3000, any_wa
         assert reads > 0  # the window holds events, or this test shows nothing
         # Submissions are re-read for the lookback only (their submitter can be filled in later).
         assert second.rows_loaded.get("routing_form_submissions", 0) == _within_lookback_of_newest(truth, 7)
+        # Events are listed again, but an event whose fingerprint did not move is the row already loaded.
+        assert second.counts["events_listed"] > 0 and second.rows_loaded.get("scheduled_events", 0) == 0
         assert differences(warehouse, truth) == []
 
         # The account changes between runs: everything is caught, for a cost near what changed.
         changes = account.apply_random_changes(seed=5, cancels=20, reschedules=10, no_shows=10, new_bookings=30)
         assert len(changes["canceled"]) == 20 and len(changes["no_shows"]) == 10
         sandbox.reset_stats()
-        run_extract(settings)
+        third = run_extract(settings)
         truth = account.truth()
         assert differences(warehouse, truth) == []
         changed_events = 20 + 2 * 10 + 30
         assert sandbox.stats()["by_route"]["invitees"] <= _ended_within(truth, 7, datetime.now(timezone.utc)) + changed_events + 2
+        assert 0 < third.rows_loaded.get("scheduled_events", 0) <= changed_events
+
+        # A healthy webhook subscription delivered every change since: no re-read of ended events, and
+        # the run costs the listing's pages and a handful of requests (issue 16).
+        sandbox.reset_stats()
+        trusted = run_extract(settings, trust_webhooks=True)
+        pages = -(-trusted.counts["events_listed"] // 100)
+        assert sandbox.stats()["by_route"]["invitees"] == 0 and trusted.rows_loaded.get("scheduled_events", 0) == 0
+        assert sandbox.stats()["requests"] <= pages + 6, sandbox.stats()["by_route"]
+        assert differences(warehouse, account.truth()) == []

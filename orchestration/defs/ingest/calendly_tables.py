@@ -15,7 +15,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from orchestration.keys import calendly_table_key
 from orchestration.resources import CalendlyEltConfig, LoggedProgress
 from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY, worth_retrying
-from pipelines.calendly import API_RESOURCES, calendly_source
+from pipelines.calendly import API_RESOURCES, LISTINGS, calendly_source
 from pipelines.calendly.landed import LANDED_TABLES
 from pipelines.errors import CALENDLY, describe
 from pipelines.extract import extraction
@@ -34,9 +34,12 @@ class CalendlyTranslator(DagsterDltTranslator):
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         resource = data.resource
         parent = resource._pipe.parent if resource.is_transformer else None  # dlt has no public accessor
+        # A listing resource writes no table: its transformers depend on the table it lists (or on
+        # nothing, for that table itself).
+        parent_table = LISTINGS.get(parent.name, parent.name) if parent is not None else None
         return super().get_asset_spec(data).replace_attributes(
             key=calendly_table_key(resource.table_name),
-            deps=[calendly_table_key(parent.name)] if parent is not None else [],
+            deps=[calendly_table_key(parent_table)] if parent_table not in (None, resource.table_name) else [],
             group_name="calendly",
             kinds={"dlt", "calendly"},
         )
