@@ -6,6 +6,7 @@ receiver never opens it; a later stage reads `pending()` rows into the warehouse
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -198,7 +199,10 @@ class LandingStore:
                 marked = sum(
                     con.execute("update webhook_events set processed_at = ? where id = ? and processed_at is null",
                                 (_iso(moment), delivery_id)).rowcount for delivery_id in ids)
-        self.prune(self.retention_days, now=moment)
+        try:
+            self.prune(self.retention_days, now=moment)
+        except sqlite3.OperationalError as exc:  # locked past the busy timeout: the marks stand, the next run prunes
+            logging.getLogger(__name__).warning("webhook landing store: pruning postponed (%s)", exc)
         return marked
 
     def prune(self, retention_days: float = DEFAULT_RETENTION_DAYS, *, now: float | None = None) -> PruneCounts:
