@@ -11,6 +11,7 @@ from orchestration.defs.ingest.calendly_tables import WEBHOOK_TABLES
 from orchestration.defs.scheduled_runs import freshness_checks
 from orchestration.keys import BREVO_CONTACTS
 from orchestration.resources import CalendlyEltConfig
+from orchestration.defs.webhook_health import webhook_subscription
 from pipelines.webhooks import LandingStore, landing_path
 
 JOB_NAME = "calendly_webhooks"
@@ -22,8 +23,10 @@ WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.Dagst
 
 def webhook_selection() -> dg.AssetSelection:
     landed = dg.AssetSelection.assets(*WEBHOOK_TABLES)
+    # Neither the freshness checks nor the subscription's health (two Calendly requests) belong in
+    # the seconds-long run that carries one delivery to Brevo: the scheduled run evaluates them.
     return (landed | (landed.downstream() & dg.AssetSelection.assets(BREVO_CONTACTS).upstream())) \
-        - dg.AssetSelection.checks(*freshness_checks())
+        - dg.AssetSelection.checks(*freshness_checks(), webhook_subscription)
 
 
 @dg.definitions

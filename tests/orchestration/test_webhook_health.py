@@ -127,3 +127,15 @@ def test_the_sensor_repairs_and_the_catch_up_run_brings_in_the_gap(deployment, m
     assert invitee_row(d.warehouse, canceled)[0] == "canceled"
     loaded = {e.asset_key for e in result.get_asset_materialization_events()}
     assert INVITEES in loaded
+
+
+def test_the_webhook_run_leaves_the_subscription_check_to_the_scheduled_run():
+    """The seconds-long run that carries a delivery to Brevo makes no Calendly request for the check."""
+    from orchestration.definitions import defs as load_defs
+    from orchestration.defs.webhook_runs import webhook_selection
+
+    graph = load_defs().resolve_asset_graph()
+    check = dg.AssetCheckKey(INVITEES, CHECK_NAME)
+    assert check in graph.asset_check_keys
+    assert check not in webhook_selection().resolve_checks(graph)
+    assert check in dg.AssetSelection.all().resolve_checks(graph)
