@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     webhooks_repair: bool = Field(False, validation_alias="CALENDLY_ELT_WEBHOOKS_REPAIR", description=(
         "true: the Dagster sensor re-creates a disabled or missing webhook subscription and catches up, "
         "as `webhooks check --repair` does."))
+    # At least a day: Calendly retries a delivery for 24 hours, and a retry must find its row (a duplicate).
+    landing_retention_days: float = Field(30.0, ge=1, allow_inf_nan=False,
+                                          validation_alias="CALENDLY_ELT_LANDING_RETENTION_DAYS", description=(
+        "Days a merged or set-aside webhook delivery stays in the landing store (at least 1)."))
     # The OAuth app of `calendly-elt auth login`; once logged in, the token file remembers the client id
     # and the authorization server, so scheduled runs need only the secret (if any).
     oauth_client_id: Optional[str] = Field(None, validation_alias="CALENDLY_CLIENT_ID",

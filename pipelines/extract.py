@@ -138,7 +138,7 @@ def complete_raw_schema(pipeline: dlt.Pipeline, load_info: Any, progress: Progre
 def landing_store(settings: Settings) -> Optional[LandingStore]:
     """The receiver's store, if it ever received anything (an extract does not create one)."""
     path = landing_path(settings)
-    return LandingStore(path) if path.exists() else None
+    return LandingStore(path, retention_days=settings.landing_retention_days) if path.exists() else None
 
 
 @dataclass

@@ -113,3 +113,15 @@ def test_a_pasted_token_loses_its_line_break_and_a_broken_one_is_refused_unshown
     with pytest.raises(ConfigError) as refused:
         Settings.from_env({"BREVO_API_KEY": "xkeysib-first half\nsecond-half"})
     assert str(refused.value).startswith("BREVO_API_KEY: ") and "half" not in str(refused.value)
+
+
+def test_the_landing_retention_reaches_the_store_and_a_day_is_the_least(tmp_path):
+    from pipelines.extract import landing_store
+    from pipelines.webhooks import LandingStore, landing_path
+
+    settings = Settings.from_env({"WAREHOUSE_PATH": str(tmp_path / "w.duckdb"),
+                                  "CALENDLY_ELT_LANDING_RETENTION_DAYS": "7"})
+    LandingStore(landing_path(settings)).close()
+    assert landing_store(settings).retention_days == 7
+    with pytest.raises(ConfigError, match="^CALENDLY_ELT_LANDING_RETENTION_DAYS: "):
+        Settings.from_env({"CALENDLY_ELT_LANDING_RETENTION_DAYS": "0.5"})
