@@ -501,7 +501,8 @@ def check(
 ) -> int:
     """Is the subscription of CALENDLY_WEBHOOK_URL active and complete? One line; exit 1 if not (and not repaired)."""
     from .extract import run_extract
-    from .webhooks.health import check as check_health, last_extract_at, repair as repair_subscription, webhook_url
+    from .extract import last_extract_at
+    from .webhooks.health import check as check_health, repair as repair_subscription, webhook_url
     from .webhooks.subscriptions import SubscriptionError, signing_key
 
     settings = _settings("webhooks")

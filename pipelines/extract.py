@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any, Iterator, Optional, Sequence
 
 import dlt
+import requests
 
 from .calendly import LANDED_RESOURCES, calendly_source
 from .calendly.landed import LandedBatch, rows_from_deliveries
@@ -174,6 +175,8 @@ def extraction(settings: Settings, progress: Progress | None = None, *, webhooks
     upgrade_phones = phones_backfill.pending(settings)
     store = landing_store(settings)
     landed = read_landed(pipeline, store)
+    if "trust_webhooks" not in source_options and not webhooks_only:
+        source_options["trust_webhooks"] = _webhooks_cover_the_gap(settings, pipeline, store, progress)
     source = calendly_source(access_token=token, api_url=settings.calendly_api_url,
                              progress=progress, landed=landed, **source_options)
     if webhooks_only:
@@ -198,6 +201,43 @@ def extraction(settings: Settings, progress: Progress | None = None, *, webhooks
         resumed_pending=resumed,
         webhooks={"deliveries": len(landed.ids), "rejected": len(landed.rejected), "stale": landed.stale},
     )
+
+
+def last_extract_at(settings: Settings) -> Optional[datetime]:
+    """When the last full extract started, from the dlt state it committed with its data (the working
+    folder's copy: reading it opens no warehouse connection)."""
+    return _last_run_at(calendly_pipeline(settings))
+
+
+def _last_run_at(pipeline: dlt.Pipeline) -> Optional[datetime]:
+    from .calendly.helpers import parse_time
+
+    previous = pipeline.state.get("sources", {}).get(calendly_source.name, {}).get("last_run_at")
+    return parse_time(previous) if previous else None
+
+
+def _webhooks_cover_the_gap(settings: Settings, pipeline: dlt.Pipeline, store: Optional[LandingStore],
+                            progress: Progress) -> bool:
+    """With CALENDLY_WEBHOOK_URL set and its deliveries landing beside this warehouse: whether the
+    subscription delivered every change since the previous extract (pipelines/webhooks/health.py).
+    Any doubt – no store here, a failing or young subscription, the check itself failing – means the
+    safe run, with the no-show-window re-reads."""
+    if not settings.webhook_url:
+        return False
+    from .webhooks.health import covers_since
+    from .webhooks.subscriptions import SubscriptionError, Subscriptions, client_for
+
+    if store is None:
+        trusted, why = False, f"no webhook delivery has landed beside {settings.warehouse.name} yet"
+    else:
+        try:
+            trusted, why = covers_since(Subscriptions(client_for(settings)), settings.webhook_url,
+                                        _last_run_at(pipeline))
+        except (SubscriptionError, requests.RequestException) as exc:
+            trusted, why = False, f"the subscription could not be checked ({exc})"
+    progress.say(f"extract: webhooks trusted – {why}; no re-read of ended events" if trusted
+                 else f"extract: webhooks not trusted ({why}); re-reading the no-show window")
+    return trusted
 
 
 def run_extract(settings: Settings, progress: Progress | None = None, *, webhooks_only: bool = False,

@@ -83,7 +83,8 @@ def catch_up() -> None:
 
 
 def _watch(settings: Settings) -> Union[dg.SkipReason, dg.RunRequest]:
-    from pipelines.webhooks.health import check, last_extract_at, repair
+    from pipelines.extract import last_extract_at
+    from pipelines.webhooks.health import check, repair
     from pipelines.webhooks.subscriptions import signing_key
 
     subs = _subscriptions(settings)

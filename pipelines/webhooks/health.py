@@ -123,14 +123,20 @@ def catch_up_options(since: datetime, now: datetime) -> dict:
             "no_show_window_days": DEFAULT_NO_SHOW_WINDOW_DAYS + gap_days}
 
 
-def last_extract_at(settings: Settings) -> Optional[datetime]:
-    """When the last full extract started, from the dlt state it committed with its data (the working
-    folder's copy: reading it opens no warehouse connection)."""
-    from ..calendly import calendly_source
-    from ..extract import calendly_pipeline
-
-    state = calendly_pipeline(settings).state.get("sources", {}).get(calendly_source.name, {})
-    return parse_time(state["last_run_at"]) if state.get("last_run_at") else None
+def covers_since(subs: Subscriptions, url: str, previous_run: Optional[datetime]) -> tuple[bool, str]:
+    """Whether the subscription calling `url` delivered every invitee change since `previous_run`
+    started: healthy now (active, not retrying – deliveries that failed were retried until they
+    landed – with the four invitee events) and created before that run. Then the extract may skip
+    the no-show-window re-reads (issue 16); `why` says which way it went, in one line."""
+    if previous_run is None:
+        return False, "first extract"
+    health = check(subs, url)
+    if not health.healthy:
+        return False, health.line
+    created = parse_time(health.subscription["created_at"])
+    if created > previous_run:
+        return False, f"the subscription dates from {_shown(created)}, after the previous extract began"
+    return True, f"{url} delivered every change since {_shown(previous_run)}"
 
 
 def _shown(at: datetime) -> str:

@@ -19,7 +19,7 @@ import requests
 from pipelines.cli import main
 from pipelines.config import Settings
 from pipelines.extract import run_extract
-from pipelines.webhooks.health import last_extract_at
+from pipelines.extract import last_extract_at
 from sandbox.calendly import CalendlyAccount, CalendlySandbox
 
 from ..sandbox.test_calendly_webhooks import Receiver
