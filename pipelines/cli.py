@@ -273,16 +273,22 @@ def sql(
 
 # --------------------------------------------------------------------------------- the sandboxes
 
+# The generated account's options, the same for `sandbox` and `demo`.
+ProfileOption = Annotated[SandboxProfile, typer.Option(help="Kind of Calendly account (profiles below).")]
+EventsOption = Annotated[Optional[int], typer.Option(min=0, help="Scheduled events. Default: the profile's.",
+                                                     show_default=False)]
+SeedOption = Annotated[int, typer.Option(help="Seed of the generated account.")]
+NowOption = Annotated[Optional[str], typer.Option(
+    help="The instant the account's history is generated around (ISO timestamp; the same seed and now give the "
+         "same account). Default: the current time.", show_default=False,
+    callback=lambda value: _iso_time("--now", value))]
+
 @app.command(cls=_reads())
 def sandbox(
-    profile: Annotated[SandboxProfile, typer.Option(help="Kind of Calendly account (profiles below).")] = SandboxProfile("team"),
-    events: Annotated[Optional[int], typer.Option(min=0, help="Scheduled events. Default: the profile's.",
-                                                  show_default=False)] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the generated account.")] = 7,
-    now: Annotated[Optional[str], typer.Option(
-        help="The instant the account's history is generated around (ISO timestamp; the same seed and now give "
-             "the same account). Default: the current time.", show_default=False,
-        callback=lambda value: _iso_time("--now", value))] = None,
+    profile: ProfileOption = SandboxProfile("team"),
+    events: EventsOption = None,
+    seed: SeedOption = 7,
+    now: NowOption = None,
     port: Annotated[int, typer.Option(help="Calendly sandbox port (0: any free one).")] = 8765,
     brevo_port: Annotated[int, typer.Option(help="Brevo sandbox port (0: any free one).")] = 8766,
     rate_limit: Annotated[Optional[int], typer.Option(
@@ -319,14 +325,10 @@ def sandbox(
 
 @app.command(cls=_reads(MAPPING))
 def demo(
-    profile: Annotated[SandboxProfile, typer.Option(help="Kind of Calendly account (profiles below).")] = SandboxProfile("team"),
-    events: Annotated[Optional[int], typer.Option(min=0, help="Scheduled events. Default: the profile's.",
-                                                  show_default=False)] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the generated account.")] = 7,
-    now: Annotated[Optional[str], typer.Option(
-        help="The instant the account's history is generated around (ISO timestamp; the same seed and now give "
-             "the same account). Default: the current time.", show_default=False,
-        callback=lambda value: _iso_time("--now", value))] = None,
+    profile: ProfileOption = SandboxProfile("team"),
+    events: EventsOption = None,
+    seed: SeedOption = 7,
+    now: NowOption = None,
     warehouse: Annotated[Path, typer.Option(
         help="The demo's warehouse file, emptied first; the report goes to reports/ beside it.",
         show_default="data/demo/warehouse.duckdb in the repo")] = DEMO_WAREHOUSE,
