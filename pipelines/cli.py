@@ -18,7 +18,7 @@ from typing import Any, Callable, List, Optional, Sequence, TypeVar
 import typer
 from typing_extensions import Annotated
 
-from .config import PROJECT_ROOT, Settings, dlt_telemetry_off_by_default, variable_help
+from .config import PROJECT_ROOT, Settings, dlt_telemetry_off_by_default, http_url, variable_help
 from .exceptions import ConfigError
 from .errors import BREVO, CALENDLY, describe
 from .progress import Progress
@@ -96,14 +96,14 @@ def _staged(stage: str, run: Callable[[Progress], T]) -> T:
 
 
 def _iso_time(flag: str, value: Optional[str]) -> Optional[str]:
-    """An ISO date or timestamp (a `Z` suffix allowed), in the form it was given; else a usage error
-    naming the flag."""
+    """An ISO date or timestamp (a `Z` suffix allowed), as the extract reads one, in the form it was
+    given; else a usage error naming the flag."""
     if value is None:
         return None
-    from datetime import datetime
+    from .calendly.helpers import parse_time
 
     try:
-        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parse_time(value.strip())
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not an ISO date or timestamp, e.g. 2025-01-31 or "
                                  "2025-01-31T09:00:00Z", param_hint=flag) from None
@@ -111,13 +111,11 @@ def _iso_time(flag: str, value: Optional[str]) -> Optional[str]:
 
 
 def _http_url(flag: str, value: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise typer.BadParameter(f"{value!r} is not an http(s) URL, e.g. https://hooks.example.com/webhooks/calendly",
-                                 param_hint=flag)
-    return value.strip()
+    """The settings' URL check (config.http_url), as a usage error naming the flag."""
+    try:
+        return http_url(value, "https://hooks.example.com/webhooks/calendly")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=flag) from None
 
 
 # ------------------------------------------------------------------------------------------ stages
@@ -502,8 +500,7 @@ def check(
                          "then extract the gap with windows widened to cover it.")] = False,
 ) -> int:
     """Is the subscription of CALENDLY_WEBHOOK_URL active and complete? One line; exit 1 if not (and not repaired)."""
-    from .extract import run_extract
-    from .extract import last_extract_at
+    from .extract import last_extract_at, run_extract
     from .webhooks.health import check as check_health, repair as repair_subscription, webhook_url
     from .webhooks.subscriptions import SubscriptionError, signing_key
 

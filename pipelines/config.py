@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .warehouse import Warehouse
 
 __all__ = ["DEFAULT_SCHEDULE", "DEFAULT_WAREHOUSE", "DLT_TELEMETRY", "PROJECT_ROOT", "ConfigError", "Settings",
-           "child_environment", "dbt_environment", "dlt_telemetry_off_by_default", "environment_while", "variable_help"]
+           "child_environment", "dbt_environment", "dlt_telemetry_off_by_default", "environment_while", "http_url", "variable_help"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_API_URL = "https://api.calendly.com"  # CALENDLY_API_URL's default (here, not in calendly/: no dlt import)
@@ -149,19 +149,19 @@ class Settings(BaseSettings):
     @field_validator("calendly_api_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
-        return _http_url(value, DEFAULT_API_URL).rstrip("/")
+        return http_url(value, DEFAULT_API_URL).rstrip("/")
 
     @field_validator("brevo_api_url", "oauth_auth_url")
     @classmethod
     def _no_trailing_slash_or_unset(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
         example = {"brevo_api_url": "https://api.brevo.com/v3"}.get(info.field_name, "https://auth.calendly.com")
         value = (value or "").strip().rstrip("/")
-        return _http_url(value, example) if value else None  # "/" alone: unset, as it always was
+        return http_url(value, example) if value else None  # "/" alone: unset, as it always was
 
     @field_validator("webhook_url")
     @classmethod
     def _callback_url(cls, value: Optional[str]) -> Optional[str]:
-        return _http_url(value, "https://hooks.example.com/webhooks/calendly") if value else None
+        return http_url(value, "https://hooks.example.com/webhooks/calendly") if value else None
 
     @field_validator("warehouse_path", "mapping_path", "oauth_token_file")
     @classmethod
@@ -297,8 +297,9 @@ def variable_help(names: Iterable[str]) -> str:
     return "Environment variables:\n\n" + "\n\n".join(lines)
 
 
-def _http_url(value: str, example: str) -> str:
-    """An http(s) URL with a host: a typo fails here, naming the variable, not as a request error."""
+def http_url(value: str, example: str) -> str:
+    """An http(s) URL with a host (and a numeric port, if any): a typo fails where it is read – a
+    setting, a flag – naming it, not later as a request error. ValueError otherwise."""
     from urllib.parse import urlsplit
 
     try:

@@ -11,7 +11,8 @@ import requests
 
 from .exceptions import ConfigError
 from .retries import CONNECT_TIMEOUT, could_not_connect
-from .warehouse.connection import WarehouseUnavailable, held_by_another_process, not_a_warehouse
+from .warehouse.connection import (WarehouseUnavailable, held_by_another_process, not_a_warehouse,
+                                   postgres_refused)
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -73,8 +74,7 @@ def _describe(exc: BaseException, api_url: str, service: Service) -> str:
             return found
     if (pg := next((e for e in causes(exc) if type(e).__module__.startswith("psycopg2")
                     and type(e).__name__ == "OperationalError"), None)) is not None:
-        return (f"could not connect to the PostgreSQL warehouse ({str(pg).strip().splitlines()[0]}): check "
-                "WAREHOUSE_URL and that the server is running")
+        return str(postgres_refused((str(pg).strip().splitlines() or [type(pg).__name__])[0]))
     from .transform import TransformFailed  # noqa: PLC0415 – errors must not import dbt eagerly
 
     if (failed := _first(exc, (TransformFailed,))) is not None:

@@ -27,7 +27,7 @@ class Progress:
             if due:
                 self._last_print = time.monotonic()
         if due:
-            self.say(self.line())
+            self.show(self.line())
 
     def get(self, key: str) -> int:
         return self.counts.get(key, 0)
@@ -40,6 +40,10 @@ class Progress:
     def say(self, text: str) -> None:
         if self.stream is not None:
             print(text, file=self.stream, flush=True)
+
+    def show(self, line: str) -> None:
+        """Where the counters go when due: a line of their own here."""
+        self.say(line)
 
     def __enter__(self) -> "Progress":
         return self
@@ -70,11 +74,8 @@ class RichProgress(Progress):
     def __exit__(self, *exc_info: object) -> None:
         self._live.stop()
 
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for key, value in counts.items():
-                self.counts[key] = self.counts.get(key, 0) + value
-        self._spinner.update(text=self.line())
+    def show(self, line: str) -> None:
+        self._spinner.update(text=line)  # interval 0: every count redraws the one live line
 
     def say(self, text: str) -> None:
         self._console.print(text, markup=False, highlight=False)

@@ -135,15 +135,21 @@ def _open(warehouse: Warehouse, read_only: bool) -> Connection:
                                options="-c timezone=UTC")
     except psycopg2.OperationalError as exc:
         # libpq's messages name the host and user, never the password; masked anyway.
-        reason = _first_line(exc).replace(warehouse.password or "\0", "***")
-        if "authentication failed" in reason or "does not exist" in reason:
-            raise ConfigError(f"PostgreSQL refused WAREHOUSE_URL {warehouse.name}: {reason}") from None
-        raise WarehouseUnavailable(f"cannot reach the PostgreSQL warehouse {warehouse.name} ({reason}): check "
-                                   "WAREHOUSE_URL and that the server is running") from None
+        raise postgres_refused(_first_line(exc).replace(warehouse.password or "\0", "***"), warehouse.name) from None
     raw.autocommit = True
     if read_only:
         raw.set_session(readonly=True, autocommit=True)
     return Connection(raw, "postgres")
+
+
+def postgres_refused(reason: str, name: str = "") -> Exception:
+    """PostgreSQL's refusal to connect, met by our connection or by dlt's and dbt's: a ConfigError when
+    WAREHOUSE_URL itself is wrong (user, password, database), else worth a retry."""
+    where = f" {name}" if name else ""
+    if "authentication failed" in reason or "does not exist" in reason:
+        return ConfigError(f"PostgreSQL refused WAREHOUSE_URL{where}: {reason}")
+    return WarehouseUnavailable(f"cannot reach the PostgreSQL warehouse{where} ({reason}): check WAREHOUSE_URL "
+                                "and that the server is running")
 
 
 def _first_line(exc: BaseException) -> str:
