@@ -4,25 +4,27 @@ Calendly disables a subscription after a day of failed deliveries, with no alert
 receiver answers 410; from then on the sensor of webhook_runs.py simply sees nothing land. The check
 (`calendly/invitees` · `webhook_subscription`, evaluated with every scheduled run) fails with the one line
 `calendly-elt webhooks check` prints. The sensor looks hourly; with CALENDLY_ELT_WEBHOOKS_REPAIR on, it
-re-creates the subscription and requests the catch-up run: an extract whose windows cover the gap (the
-hourly run then carries it to the marts and Brevo). Without CALENDLY_WEBHOOK_URL both stand by, with no
-request.
+re-creates the subscription and requests the catch-up: a run of the scheduled job whose tags widen the
+extract's windows to cover the gap (ingest/calendly_tables.py reads them), so the same run carries what
+changed meanwhile on to the marts and Brevo. Without CALENDLY_WEBHOOK_URL both stand by, with no request.
 """
 
-from typing import Iterator, Union
+from typing import Union
 
 import dagster as dg
 
+from orchestration.defs.ingest.calendly_tables import WINDOW_TAGS
+from orchestration.defs.scheduled_runs import JOB_NAME
 from orchestration.keys import calendly_table_key
-from orchestration.resources import CalendlyEltConfig, LoggedProgress
-from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY, worth_retrying
+from orchestration.resources import CalendlyEltConfig
+from orchestration.running import WAREHOUSE_POOL, worth_retrying
 from pipelines.config import Settings
 from pipelines.errors import CALENDLY, describe
 
 CHECK_NAME = "webhook_subscription"
 INVITEES = calendly_table_key("invitees")  # what webhooks keep current between scheduled runs
 SENSOR_NAME = "calendly_webhook_health"
-CATCH_UP_JOB = "calendly_webhook_catch_up"
+REPAIR_TAG = "calendly_elt/webhook_repair"
 INTERVAL_SECONDS = 3600
 NOT_WATCHED = "CALENDLY_WEBHOOK_URL is not set: no webhook subscription to watch"
 
@@ -57,31 +59,6 @@ def webhook_subscription(calendly_elt: CalendlyEltConfig) -> dg.AssetCheckResult
                                          "since": health.since.isoformat() if health.since else ""})
 
 
-@dg.op(config_schema={"lookback_days": dg.Field(float, is_required=False),
-                      "no_show_window_days": dg.Field(float, is_required=False)},
-       out={}, pool=WAREHOUSE_POOL, retry_policy=WAREHOUSE_RETRY,
-       description="The extract, with the windows the repair widened to cover the gap.")
-def catch_up_extract(context: dg.OpExecutionContext, calendly_elt: CalendlyEltConfig) -> Iterator:
-    from pipelines.extract import run_extract
-
-    settings = calendly_elt.settings()
-    try:
-        summary = run_extract(settings, LoggedProgress("extract", context.log), **context.op_config)
-    except Exception as exc:
-        raise _one_line(settings, exc) from None
-    context.log.info(summary.line())
-    # Recorded on the tables it loaded, so their history and freshness show the catch-up.
-    for key in sorted({calendly_table_key(table) for table in summary.rows_loaded}, key=str):
-        yield dg.AssetMaterialization(asset_key=key, metadata={"warehouse": settings.warehouse.name,
-                                                               "calendly_elt/catch_up": dict(context.op_config)})
-
-
-@dg.job(name=CATCH_UP_JOB, executor_def=dg.in_process_executor,
-        description="After a webhook subscription was re-created: extract what changed while it was down.")
-def catch_up() -> None:
-    catch_up_extract()
-
-
 def _watch(settings: Settings) -> Union[dg.SkipReason, dg.RunRequest]:
     from pipelines.extract import last_extract_at
     from pipelines.webhooks.health import check, repair
@@ -95,17 +72,20 @@ def _watch(settings: Settings) -> Union[dg.SkipReason, dg.RunRequest]:
         return dg.SkipReason(f"{health.line} (CALENDLY_ELT_WEBHOOKS_REPAIR is off: `calendly-elt webhooks check "
                              "--repair` repairs it)")
     repaired = repair(subs, health, signing_key(settings), last_extract_at(settings))
+    # No options when no extract ran yet: the run reads all history anyway.
+    windows = {tag: str(repaired.extract_options[option]) for tag, option in WINDOW_TAGS.items()
+               if option in repaired.extract_options}
     return dg.RunRequest(
         run_key=f"webhook-repair-{repaired.subscription['uri'].rsplit('/', 1)[-1]}",  # one per re-creation
-        run_config={"ops": {catch_up_extract.name: {"config": repaired.extract_options}}},
-        tags={"calendly_elt/webhook_repair": repaired.line(health)[:255]},
+        tags={**windows, REPAIR_TAG: repaired.line(health)[:255]},
     )
 
 
-@dg.sensor(name=SENSOR_NAME, job=catch_up, minimum_interval_seconds=INTERVAL_SECONDS,
+# The scheduled job by name: it is defined in scheduled_runs.py, and the code location resolves the name.
+@dg.sensor(name=SENSOR_NAME, job_name=JOB_NAME, minimum_interval_seconds=INTERVAL_SECONDS,
            default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Hourly: is the webhook subscription alive? With CALENDLY_ELT_WEBHOOKS_REPAIR on, re-creates "
-                       "a disabled or missing one and requests the catch-up extract.")
+           description=f"Hourly: is the webhook subscription alive? With CALENDLY_ELT_WEBHOOKS_REPAIR on, re-creates "
+                       f"a disabled or missing one and requests a {JOB_NAME} run whose extract windows cover the gap.")
 def webhook_health(context: dg.SensorEvaluationContext, calendly_elt: CalendlyEltConfig):
     settings = calendly_elt.settings()
     if not settings.webhook_url:
@@ -115,12 +95,12 @@ def webhook_health(context: dg.SensorEvaluationContext, calendly_elt: CalendlyEl
     except Exception as exc:  # the tick fails, showing one line with secrets masked
         raise _one_line(settings, exc) from None
     if isinstance(decision, dg.RunRequest):
-        context.log.info(decision.tags["calendly_elt/webhook_repair"])
+        context.log.info(decision.tags[REPAIR_TAG])
     return decision
 
 
 @dg.definitions
 def webhook_health_defs() -> dg.Definitions:
-    return dg.Definitions(asset_checks=[webhook_subscription], jobs=[catch_up], sensors=[webhook_health])
+    return dg.Definitions(asset_checks=[webhook_subscription], sensors=[webhook_health])
 
 

@@ -1,7 +1,8 @@
 """The webhook watchdog in Dagster, on the sandboxes: the check fails with the one line when Calendly disabled
 the subscription (failing deliveries, or the sandbox's knob); the sensor reports it, and with
-CALENDLY_ELT_WEBHOOKS_REPAIR on re-creates it and requests the catch-up run, whose extract brings in a
-no-show marked meanwhile on an event that ended outside the default windows."""
+CALENDLY_ELT_WEBHOOKS_REPAIR on re-creates it and requests a calendly_elt run whose tags widen the extract's
+windows: that one run brings a no-show marked meanwhile, on an event that ended outside the default windows,
+into the warehouse and on to Brevo."""
 
 import socket
 import time
@@ -12,7 +13,9 @@ import duckdb
 import pytest
 import requests
 
-from orchestration.defs.webhook_health import CATCH_UP_JOB, CHECK_NAME, INVITEES, SENSOR_NAME
+from orchestration.defs.ingest.calendly_tables import WINDOW_TAGS
+from orchestration.defs.scheduled_runs import JOB_NAME
+from orchestration.defs.webhook_health import CHECK_NAME, INVITEES, SENSOR_NAME
 from orchestration.resources import CalendlyEltConfig
 from pipelines.config import Settings
 from pipelines.extract import run_extract
@@ -95,10 +98,11 @@ def test_failing_deliveries_disable_the_subscription_and_the_check_fails(deploym
     assert f"{failed.description} (CALENDLY_ELT_WEBHOOKS_REPAIR is off" in d.sensor_tick().skip_message
 
 
-def test_the_sensor_repairs_and_the_catch_up_run_brings_in_the_gap(deployment, monkeypatch):
+def test_the_sensor_repairs_and_one_widened_run_brings_the_gap_to_the_warehouse_and_brevo(deployment, monkeypatch):
     d = deployment
     settings = Settings.from_env(d.env)
-    late = d.account.add_booking(start_time=NOW - timedelta(days=10))
+    email = "late.no-show@example.com"  # their only booking: the contact's status is this booking's
+    late = d.account.add_booking(start_time=NOW - timedelta(days=10), email=email)
     run_extract(settings)  # the scheduled runs so far
     hook = d.subscribe()
     twelve_days_ago = (NOW - timedelta(days=12)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
@@ -115,18 +119,32 @@ def test_the_sensor_repairs_and_the_catch_up_run_brings_in_the_gap(deployment, m
     monkeypatch.setenv("CALENDLY_ELT_WEBHOOKS_REPAIR", "true")
     [request] = d.sensor_tick().run_requests
     assert d.served(hook["uri"]).status_code == 404  # deleted, then re-created at the same URL
-    config = request.run_config["ops"]["catch_up_extract"]["config"]
-    assert config["lookback_days"] > 19 and config["no_show_window_days"] > 19
+    assert request.job_name in (None, JOB_NAME) and d.defs.resolve_sensor_def(SENSOR_NAME).job_name == JOB_NAME
+    windows = {option: float(request.tags[tag]) for tag, option in WINDOW_TAGS.items()}
+    assert windows["lookback_days"] > 19 and windows["no_show_window_days"] > 19
     assert d.evaluate_check().passed
     assert "healthy" in d.sensor_tick().skip_message  # repaired once
 
-    result = d.run(CATCH_UP_JOB, run_config=request.run_config, tags=request.tags)
+    result = d.run(JOB_NAME, tags=request.tags)
     assert result.success
     status, no_show = invitee_row(d.warehouse, late)
     assert status == "active" and no_show is not None
     assert invitee_row(d.warehouse, canceled)[0] == "canceled"
-    loaded = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert INVITEES in loaded
+    assert d.brevo_account.contacts()[email]["attributes"]["BOOKING_STATUS"] == "no_show"  # the same run
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {INVITEES.to_user_string(), "marts/contacts", "brevo/contacts"} <= materialized
+
+
+def test_a_window_tag_that_is_not_a_number_of_days_fails_the_run_in_one_line(deployment):
+    d = deployment
+    for value in ("-1", "two weeks", "nan"):
+        result = d.run(JOB_NAME, tags={"calendly_elt/no_show_window_days": value})
+        assert not result.success
+        [failure] = result.get_step_failure_events()
+        assert str(failure.event_specific_data.error.message).strip() == (
+            f"dagster._core.definitions.events.Failure: run tag calendly_elt/no_show_window_days={value!r} is "
+            "not a number of days: give a non-negative number, such as 7.5")
+    assert not d.warehouse.exists()  # refused before anything was read
 
 
 def test_the_webhook_run_leaves_the_subscription_check_to_the_scheduled_run():

@@ -3,10 +3,13 @@
 Materialized whole, it is the incremental extract (with the webhook deliveries landed so far). The subset
 of the tables webhooks change (`WEBHOOK_TABLES`) merges the landed deliveries alone, reading nothing else
 from Calendly: the sensor's small run. Any other subset is refused, since the tables share one cursor.
+A run's tags may widen the extract's windows (`WINDOW_TAGS`): the watchdog's catch-up after it re-created
+the webhook subscription (webhook_health.py) is a scheduled-job run with them.
 """
 
 
-from typing import Iterator, Optional
+import math
+from typing import Iterator, Mapping, Optional
 
 import dagster as dg
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
@@ -26,6 +29,9 @@ WAREHOUSE_METADATA = "warehouse"
 # nothing it should. A new account has no events yet, and may have no event types.
 EXPECTED_NOT_EMPTY = {"organization_memberships"}
 WEBHOOK_TABLES = frozenset(calendly_table_key(table) for table in LANDED_TABLES)
+# Run tag → the extract option it sets, in days (`calendly-elt extract --lookback-days/--no-show-window-days`).
+WINDOW_TAGS = {"calendly_elt/lookback_days": "lookback_days",
+               "calendly_elt/no_show_window_days": "no_show_window_days"}
 
 
 class CalendlyTranslator(DagsterDltTranslator):
@@ -105,6 +111,23 @@ def row_count_check(key: dg.AssetKey, rows: Optional[int], previous: Optional[in
     return dg.AssetCheckResult(asset_key=key, check_name=ROW_COUNT_CHECK, passed=True, metadata=metadata)
 
 
+def window_options(tags: Mapping[str, str]) -> dict[str, float]:
+    """The extract windows a run's tags set; a tag that is not a non-negative number of days fails the run."""
+    options = {}
+    for tag, option in WINDOW_TAGS.items():
+        if tag not in tags:
+            continue
+        try:
+            days = float(tags[tag])
+        except ValueError:
+            days = math.nan
+        if not 0 <= days < math.inf:
+            raise dg.Failure(allow_retries=False, description=(
+                f"run tag {tag}={tags[tag]!r} is not a number of days: give a non-negative number, such as 7.5"))
+        options[option] = days
+    return options
+
+
 def build_calendly_tables() -> dg.AssetsDefinition:
     specs = _table_specs()
 
@@ -132,12 +155,15 @@ def build_calendly_tables() -> dg.AssetsDefinition:
             raise dg.Failure(allow_retries=False, description=(
                 "the Calendly tables load together (they share one cursor); the only subset is "
                 f"{', '.join(sorted(k.to_user_string() for k in WEBHOOK_TABLES))}, which merges the landed webhooks"))
+        windows = window_options(context.run.tags)
+        if windows:
+            context.log.info(f"extract windows from the run's tags: {windows}")
         settings = calendly_elt.settings()
         warehouse = settings.warehouse.name
         previous = {spec.key: _previous_row_count(context, spec.key, warehouse) for spec in specs}
         progress = LoggedProgress("extract", context.log)
         try:
-            with extraction(settings, progress, webhooks_only=webhooks_only) as job:
+            with extraction(settings, progress, webhooks_only=webhooks_only, **windows) as job:
                 results = list(dlt.run(context=context, dlt_source=job.source, dlt_pipeline=job.pipeline,
                                        dagster_dlt_translator=TRANSLATOR, loader_file_format="parquet"))
             counts = _row_counts(job.pipeline, [result.asset_key.path[-1] for result in results])
