@@ -13,6 +13,8 @@ from pipelines.exceptions import ConfigError
 from pipelines.errors import causes
 
 WAREHOUSE_POOL = "warehouse"
+# A job tagged `skip` runs dbt without its unit tests (pipelines.transform.start_build says why).
+DBT_UNIT_TESTS_TAG = "calendly_elt/dbt_unit_tests"
 
 WAREHOUSE_RETRY = dg.RetryPolicy(
     max_retries=3,

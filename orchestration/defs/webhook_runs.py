@@ -11,6 +11,7 @@ from orchestration.defs.ingest.calendly_tables import WEBHOOK_TABLES
 from orchestration.defs.scheduled_runs import freshness_checks
 from orchestration.keys import BREVO_CONTACTS
 from orchestration.resources import CalendlyEltConfig
+from orchestration.running import DBT_UNIT_TESTS_TAG
 from orchestration.defs.webhook_health import webhook_subscription
 from pipelines.webhooks import LandingStore, landing_path
 
@@ -37,6 +38,7 @@ def webhook_runs() -> dg.Definitions:
         description="Landed Calendly webhooks → calendly_raw (merge, no listing) → the marts Brevo reads → "
                     "Brevo sync.",
         executor_def=dg.in_process_executor,
+        tags={DBT_UNIT_TESTS_TAG: "skip"},  # the scheduled run and CI run them: seconds saved per delivery
     )
 
     @dg.sensor(name=SENSOR_NAME, job=job, minimum_interval_seconds=INTERVAL_SECONDS,

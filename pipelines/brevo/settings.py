@@ -6,6 +6,9 @@ RATE_LIMIT_HEADERS = ("x-sib-ratelimit-limit", "x-sib-ratelimit-remaining", "x-s
 # POST /contacts/import takes at most 10 MB; stay well under it (the JSON around the rows counts too).
 MAX_IMPORT_BYTES = 8_000_000
 MAX_IMPORT_ROWS = 50_000
+# Up to this many contacts due, each is sent by a synchronous `POST /contacts` instead of an import
+# (Brevo allows 10 contact requests/s on the General plan: at most a second of its budget).
+DIRECT_MAX_CONTACTS = 10
 LIST_PAGE = 50  # Brevo's maximum `limit` for folders and lists
 
 FOLDER_NAME = "Calendly"  # where the sync creates lists (named by marts.brevo_contacts)

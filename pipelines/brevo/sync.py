@@ -8,7 +8,8 @@ One `POST /contacts/import` per event-type list (with the all-invitees list), sp
 import's `listIds` apply to every row in it, so grouping rows by list puts 10,000 contacts in about as
 many imports as there are event types, instead of one per combination of types. Each import is polled
 to completion; its contacts are recorded as synced only then, and only once every import that
-carries them has completed.
+carries them has completed. A handful of contacts (a webhook run's, DIRECT_MAX_CONTACTS) go one by one
+through the synchronous `POST /contacts` instead: an import waits in Brevo's queue.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .client import BrevoClient
 from .contacts import TABLE, BrevoContact, attribute_types, read_contacts
 from .settings import (
     DEFAULT_API_URL,
+    DIRECT_MAX_CONTACTS,
     MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
     POLL_FIRST_SECONDS,
@@ -185,6 +187,25 @@ def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict
         except Exception as exc:  # noqa: BLE001 – those contacts stay pending, the run goes on
             for email in emails:
                 failures.setdefault(email, f"freeing the SMS failed: {exc}".splitlines()[0][:500])
+    if len(due) <= DIRECT_MAX_CONTACTS:
+        # A few contacts (a webhook run's): one synchronous `POST /contacts` each, with every list it
+        # belongs to. An import is queued in Brevo and may wait there for seconds or minutes; this
+        # call has applied the change when it answers. Same effect as the import: the attributes
+        # given are set, the others left as they are; the lists are added to.
+        for contact in due:
+            list_ids = sorted({all_list} | {list_id[k] for k in contact.lists})
+            try:
+                client.post("/contacts", {"email": contact.email, "attributes": contact.attributes,
+                                          "listIds": list_ids, "updateEnabled": True})
+            except Exception as exc:  # noqa: BLE001 – that contact stays pending, the others go on
+                failures.setdefault(contact.email, f"POST /contacts failed: {exc}".splitlines()[0][:500])
+            failed = contact.email in failures
+            progress.add(**({"contacts_failed": 1} if failed else {"contacts_pushed": 1}))
+            record(con, summary.run_id, [
+                Outcome(contact.email, "update" if contact.email in state else "create",
+                        "failed" if failed else "synced", contact.payload_hash,
+                        failures.get(contact.email) or "; ".join(contact.notes) or None)])
+        groups = {}
     for key, members in sorted(groups.items()):
         list_ids = sorted({all_list, list_id[key]})
         for body, emails in _batches([(m.email, m.attributes) for m in members], list_ids):

@@ -2,6 +2,7 @@
 receiver (uvicorn), lands in SQLite, the sensor starts a run, and BOOKING_STATUS changes in the Brevo
 sandbox – with no listing of Calendly, only the webhook's payload."""
 
+import json
 import time
 from contextlib import ExitStack
 
@@ -13,6 +14,7 @@ import requests
 from orchestration.defs.webhook_runs import JOB_NAME, SENSOR_NAME
 from orchestration.resources import CalendlyEltConfig
 from pipelines.config import Settings
+from pipelines.transform import target_path
 from pipelines.webhooks import LandingStore, landing_path
 from tests.orchestration.deployment import SandboxDeployment, deployed
 from tests.sync.expected import brevo_differences
@@ -102,6 +104,12 @@ def test_a_cancellation_reaches_brevo_through_webhook_and_sensor_run(deployment)
                                "marts/scheduling_lead_times"}
     assert d.store.pending() == []
     assert d.sensor_tick().skip_message  # merged: nothing waits
+    # The data tests gate the push; the unit tests (SQL on fixed rows) wait for the scheduled run. The
+    # one changed contact went by a synchronous POST /contacts, not a queued import.
+    results = json.loads((target_path(Settings.from_env(d.env)) / "run_results.json").read_text())["results"]
+    ran = {result["unique_id"].split(".")[0] for result in results}
+    assert "test" in ran and "unit_test" not in ran
+    assert d.brevo.stats()["by_route"]["import"] == 0 and d.brevo.stats()["by_route"]["contact_create"] == 1
 
 
 def test_a_no_show_and_its_deletion_reach_brevo_and_one_run_waits_at_a_time(deployment):

@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.resources import CalendlyEltConfig
-from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY
+from orchestration.running import DBT_UNIT_TESTS_TAG, WAREHOUSE_POOL, WAREHOUSE_RETRY
 from orchestration.transform_project import CalendlyDbtTranslator, dbt_project, manifest
 from pipelines.transform import TransformFailed, start_build
 
@@ -24,7 +24,8 @@ def build_dbt_models() -> dg.AssetsDefinition:
                    calendly_elt: CalendlyEltConfig) -> Iterator:
         # The CLI's transform stage, with the selection and the events of this run.
         try:
-            build = start_build(calendly_elt.settings(), dbt=dbt, context=context)
+            build = start_build(calendly_elt.settings(), dbt=dbt, context=context,
+                                unit_tests=context.run.tags.get(DBT_UNIT_TESTS_TAG) != "skip")
             yield from build.invocation.stream()
             build.summary()
         except TransformFailed as failed:
