@@ -7,7 +7,6 @@ from orchestration.keys import SCHEDULING_REPORT
 from orchestration.resources import CalendlyEltConfig
 from orchestration.running import WAREHOUSE_POOL, WAREHOUSE_RETRY
 from orchestration.transform_project import model_keys
-from pipelines.report import build_report
 
 
 def build_scheduling_report() -> dg.AssetsDefinition:
@@ -22,6 +21,8 @@ def build_scheduling_report() -> dg.AssetsDefinition:
         retry_policy=WAREHOUSE_RETRY,
     )
     def scheduling_report(context: dg.AssetExecutionContext, calendly_elt: CalendlyEltConfig) -> dg.MaterializeResult:
+        from pipelines.report import build_report  # matplotlib: not for every process that loads the code
+
         settings = calendly_elt.settings()
         report = build_report(settings.warehouse, settings.reports_dir)
         context.log.info(f"report: {report.path}")
