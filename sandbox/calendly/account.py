@@ -476,7 +476,7 @@ class CalendlyAccount:
             inv["updated_at"] = at = g.ts(self._stamp())
             self._emit_invitee("invitee_no_show.deleted", at, inv)
 
-    def _add_booking(self, rng, event_type_uri=None, start_time=None, email=None) -> str:
+    def _add_booking(self, rng, event_type_uri=None, start_time=None, email=None, submission=None) -> str:
         if event_type_uri is None:
             live = [m for m in self._type_meta.values() if self._is_live(m["uuid"])]
             meta = rng.choices(live, [m["def"]["weight"] for m in live])[0]
@@ -527,6 +527,9 @@ class CalendlyAccount:
                   "timezone": person["timezone"], "tracking": g.tracking(rng, self.shape.utm),
                   "text_reminder_number": person["phone"] if person["sms"] else None, "phone": person["phone"]}
         inv = self._attach(rng, ev, fields, at)
+        if submission is not None:  # booked from a routing form: each names the other
+            inv["routing_form_submission"] = submission["uri"]
+            submission.update(submitter=inv["uri"], submitter_type="Invitee", updated_at=at)
         self._emit_invitee("invitee.created", at, inv)
         return inv["uri"]
 
@@ -536,9 +539,10 @@ class CalendlyAccount:
         with self.lock:
             return self._add_booking(self._rng, event_type_uri, start_time, email)
 
-    def add_routing_form_submission(self, form_uri: str | None = None) -> str:
+    def add_routing_form_submission(self, form_uri: str | None = None, *, routed: bool = False) -> str:
         """Someone fills in a routing form (a random one by default) and is not routed to a booking:
-        a message, a link, or a booking page they leave. Returns the submission uri."""
+        a message, a link, or a booking page they leave (``routed``: always a booking page, which
+        :meth:`book_from_submission` books later). Returns the submission uri."""
         with self.lock:
             rng = self._rng
             if form_uri is None:
@@ -557,7 +561,7 @@ class CalendlyAccount:
                 self._person_by_email[person["email"]] = person
             at = g.ts(self._stamp())
             sub = g.unrouted_submission(rng, form, self._form_routes[_uuid_of(form["uri"])], self._type_uris,
-                                        person, at, self.shape.utm)
+                                        person, at, self.shape.utm, routed=routed)
             self._add_unknown_fields(rng, sub, "routing_form_submission")
             uuid = _uuid_of(sub["uri"])
             self._subs[uuid] = sub
@@ -565,6 +569,35 @@ class CalendlyAccount:
             if self._listeners:
                 self._emit("routing_form_submission.created", at, sub)
             return sub["uri"]
+
+    def set_event_type_active(self, event_type_uri: str, active: bool) -> None:
+        """A host switches an event type off (no new bookings; still listed) or on again. No webhook
+        event tells of it: only listing the event types again does."""
+        with self.lock:
+            t = self._event_types.get(_uuid_of(event_type_uri))
+            if t is None or t["uri"] != event_type_uri or t["deleted_at"] is not None:
+                raise KeyError(f"unknown or deleted event type {event_type_uri}")
+            if t["active"] != active:
+                t.update(active=active, updated_at=g.ts(self._stamp()))
+
+    def book_from_submission(self, submission_uri: str, start_time=None) -> str:
+        """The person who filled in a submission routed to a booking page books it, later: a new invitee
+        of that event type (answering with the submission's email) whose ``routing_form_submission`` names
+        the submission, whose ``submitter`` and ``updated_at`` change with it. Calendly fires
+        ``invitee.created`` only: no webhook event says the submission changed. Returns the invitee uri."""
+        with self.lock:
+            sub = self._subs.get(_uuid_of(submission_uri))
+            if sub is None or sub["uri"] != submission_uri:
+                raise KeyError(f"unknown routing form submission {submission_uri}")
+            if sub["submitter"] is not None:
+                raise ValueError(f"already booked: {submission_uri}")
+            if sub["result"]["type"] != "event_type":
+                raise ValueError(f"not routed to a booking page: {submission_uri}")
+            form = self._forms[_uuid_of(sub["routing_form"])]
+            asked = {q["name"] for q in form["questions"] if q["type"] == "email"}
+            email = next((a["answer"] for a in sub["questions_and_answers"] if a["question"] in asked and a["answer"]),
+                         None)
+            return self._add_booking(self._rng, sub["result"]["value"], start_time, email, submission=sub)
 
     def apply_random_changes(self, seed: int, cancels: int = 20, reschedules: int = 10,
                              no_shows: int = 10, new_bookings: int = 30) -> dict:

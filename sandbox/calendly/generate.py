@@ -724,10 +724,15 @@ def form_answers(rng: random.Random, form: dict, person: dict) -> list:
 
 
 def unrouted_submission(rng: random.Random, form: dict, routes: tuple, type_uris: dict, person: dict,
-                        at: str, utm: bool = True) -> dict:
+                        at: str, utm: bool = True, routed: bool = False) -> dict:
     """A submission that led to no booking: a message, a link, or a booking page left unbooked.
-    ``routes`` are the keys of the event types the form routes to; ``type_uris`` maps keys to uris."""
+    ``routes`` are the keys of the event types the form routes to; ``type_uris`` maps keys to uris.
+    ``routed``: always a booking page (not booked yet), drawing the same numbers."""
     r = rng.random()
+    if routed:
+        if not routes:
+            raise ValueError(f"routing form {form['uri']} routes to no event type of this account")
+        r = 0.9
     if r < 0.45:
         result = {"type": "custom_message", "value": {
             "headline": "Thank you for your interest",

@@ -412,15 +412,31 @@ def test_mutated_resources_still_conform(spec):
     added.append(account.add_routing_form_submission(form))
     with pytest.raises(KeyError):
         account.add_routing_form_submission(form + "x")
+    routed = account.add_routing_form_submission(routed=True)
+    booked = account.book_from_submission(routed)
+    added.append(routed)
+    with pytest.raises(ValueError):
+        account.book_from_submission(routed)  # booked once
+    unrouted = next(s["uri"] for s in account.truth()["routing_form_submissions"] if s["result"]["type"] != "event_type")
+    with pytest.raises(ValueError):
+        account.book_from_submission(unrouted)
+    switched = next(t for t in account.truth()["event_types"] if t["active"] and t["deleted_at"] is None)
+    account.set_event_type_active(switched["uri"], False)
+    with pytest.raises(KeyError):
+        account.set_event_type_active(switched["uri"] + "x", True)
     with CalendlySandbox(account, rate_limit=None) as sb:
         api = served_at(spec, sb.url)
         s = session(account.tokens["admin"])
+        off = checker(api)(s.get(local(sb, switched["uri"])), 200)["resource"]
+        assert off["active"] is False and off["updated_at"] > switched["updated_at"]
         listed = [x["uri"] for f in account.truth()["routing_forms"] for x in
                   walk(checker(api), s, f"{sb.url}/routing_form_submissions", {"form": f["uri"], "count": 100})]
         assert set(added) <= set(listed) and len(listed) == len(set(listed))
         assert served_by_uri(s, sb, added[-1])["routing_form"] == form
         for uri in added:
             checker(api)(s.get(local(sb, uri)), 200)
+        invitee = checker(api)(s.get(local(sb, booked)), 200)["resource"]
+        assert invitee["routing_form_submission"] == routed and served_by_uri(s, sb, routed)["submitter"] == booked
         touched = set(changes["canceled"] + changes["no_shows"] + changes["added"]
                       + [u for pair in changes["rescheduled"] for u in pair])
         assert len(touched) == 20 + 20 + 10 + 30

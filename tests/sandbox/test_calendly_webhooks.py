@@ -242,6 +242,18 @@ def test_each_mutation_is_delivered_signed_as_served(payload_schema):
         p = served(sb, submission)
         expected.append(("routing_form_submission.created", p["created_at"], p))
 
+        # Routed to a booking page, booked later: the invitee names the submission, whose submitter is
+        # filled in with no delivery of its own.
+        routed = account.add_routing_form_submission(routed=True)
+        p = served(sb, routed)
+        assert p["result"]["type"] == "event_type" and p["submitter"] is None
+        expected.append(("routing_form_submission.created", p["created_at"], p))
+        booked = account.book_from_submission(routed)
+        p = invitee_payload(sb, booked)
+        assert p["routing_form_submission"] == routed
+        expected.append(("invitee.created", p["created_at"], p))
+        assert served(sb, routed)["submitter"] == booked and served(sb, routed)["updated_at"] == p["created_at"]
+
         assert sb.webhooks.wait_idle(10)
         got = rx.wait_for(len(expected))
     assert len(got) == len(expected)
