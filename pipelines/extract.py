@@ -87,33 +87,38 @@ def finish_interrupted_load(pipeline: dlt.Pipeline, progress: Progress) -> bool:
     return True
 
 
-def stored_updated_at(pipeline: dlt.Pipeline, table: str, uris: Sequence[str]) -> dict[str, datetime]:
-    """`updated_at` by uri of the rows `table` holds now (none for a table not created yet)."""
+def stored_values(pipeline: dlt.Pipeline, table: str, column: str, uris: Sequence[str]) -> dict[str, Any]:
+    """`column` by uri of the rows `table` holds now (none for a table not created yet)."""
     from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-    found: dict[str, datetime] = {}
+    found: dict[str, Any] = {}
     with pipeline.sql_client() as client:
         name = client.make_qualified_table_name(table)
         for start in range(0, len(uris), 1000):
             chunk = uris[start:start + 1000]
             marks = ", ".join(["%s"] * len(chunk))
             try:
-                with client.execute_query(f"select uri, updated_at from {name} where uri in ({marks})", *chunk) as cur:
-                    rows = cur.fetchall()
+                with client.execute_query(f"select uri, {column} from {name} where uri in ({marks})", *chunk) as cur:
+                    found.update(cur.fetchall())
             except DatabaseUndefinedRelation:
                 return {}
-            for uri, stamp in rows:
-                if isinstance(stamp, datetime):
-                    found[uri] = stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
     return found
 
 
+def stored_updated_at(pipeline: dlt.Pipeline, table: str, uris: Sequence[str]) -> dict[str, datetime]:
+    """`updated_at` by uri of the rows `table` holds now (none for a table not created yet)."""
+    return {uri: stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+            for uri, stamp in stored_values(pipeline, table, "updated_at", uris).items()
+            if isinstance(stamp, datetime)}
+
+
 def read_landed(pipeline: dlt.Pipeline, store: Optional[LandingStore], limit: int = LANDED_BATCH) -> LandedBatch:
-    """The pending webhook deliveries as rows, less those older than what the warehouse holds (none
-    without a store)."""
+    """The pending webhook deliveries as rows, less those older than what the warehouse holds, and the
+    submissions to read less those whose submitter it holds (none without a store)."""
     if store is None:
         return LandedBatch()
-    return rows_from_deliveries(store.pending(limit)).newer_than(partial(stored_updated_at, pipeline))
+    return rows_from_deliveries(store.pending(limit)).newer_than(partial(stored_updated_at, pipeline)) \
+        .submitters_known(partial(stored_values, pipeline, "routing_form_submissions", "submitter"))
 
 
 def settle_landed(store: Optional[LandingStore], batch: LandedBatch, progress: Progress) -> None:
@@ -176,7 +181,7 @@ def extraction(settings: Settings, progress: Progress | None = None, *, webhooks
     store = landing_store(settings)
     landed = read_landed(pipeline, store)
     if "trust_webhooks" not in source_options and not webhooks_only:
-        source_options["trust_webhooks"] = _webhooks_cover_the_gap(settings, pipeline, store, progress)
+        source_options = {**_webhooks_cover_the_gap(settings, pipeline, store, progress), **source_options}
     source = calendly_source(access_token=token, api_url=settings.calendly_api_url,
                              progress=progress, landed=landed, **source_options)
     if webhooks_only:
@@ -217,27 +222,30 @@ def _last_run_at(pipeline: dlt.Pipeline) -> Optional[datetime]:
 
 
 def _webhooks_cover_the_gap(settings: Settings, pipeline: dlt.Pipeline, store: Optional[LandingStore],
-                            progress: Progress) -> bool:
+                            progress: Progress) -> dict[str, Any]:
     """With CALENDLY_WEBHOOK_URL set and its deliveries landing beside this warehouse: whether the
-    subscription delivered every change since the previous extract (pipelines/webhooks/health.py).
-    Any doubt – no store here, a failing or young subscription, the check itself failing – means the
-    safe run, with the no-show-window re-reads."""
+    subscription delivered every change since the previous extract (pipelines/webhooks/health.py), as the
+    source's options. Any doubt – no store here, a failing or young subscription, the check itself
+    failing – means the safe run, with the no-show-window re-reads. The check's `/users/me` is handed
+    to the source, which would otherwise ask again."""
     if not settings.webhook_url:
-        return False
-    from .webhooks.health import covers_since
+        return {"trust_webhooks": False}
+    from .webhooks.health import Coverage, covers_since
     from .webhooks.subscriptions import SubscriptionError, Subscriptions, client_for
 
+    options: dict[str, Any] = {}
     if store is None:
-        trusted, why = False, f"no webhook delivery has landed beside {settings.warehouse.name} yet"
+        coverage = Coverage(False, f"no webhook delivery has landed beside {settings.warehouse.name} yet")
     else:
         try:
-            trusted, why = covers_since(Subscriptions(client_for(settings)), settings.webhook_url,
-                                        _last_run_at(pipeline))
+            subs = Subscriptions(client_for(settings))
+            options["token_user"] = {"uri": subs.user, "current_organization": subs.organization}
+            coverage = covers_since(subs, settings.webhook_url, _last_run_at(pipeline))
         except (SubscriptionError, requests.RequestException) as exc:
-            trusted, why = False, f"the subscription could not be checked ({exc})"
-    progress.say(f"extract: webhooks trusted – {why}; no re-read of ended events" if trusted
-                 else f"extract: webhooks not trusted ({why}); re-reading the no-show window")
-    return trusted
+            coverage = Coverage(False, f"the subscription could not be checked ({exc})")
+    progress.say(f"extract: webhooks trusted – {coverage.why}; no re-read of ended events" if coverage.trusted
+                 else f"extract: webhooks not trusted ({coverage.why}); re-reading the no-show window")
+    return {**options, "trust_webhooks": coverage.trusted, "webhooks_deliver_submissions": coverage.submissions}
 
 
 def run_extract(settings: Settings, progress: Progress | None = None, *, webhooks_only: bool = False,

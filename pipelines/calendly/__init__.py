@@ -7,7 +7,11 @@ changed by three rules (see DESIGN.md, "Incremental extraction"):
   `invitees_counter`, `status`) moved, or that ended inside the no-show window (none when a healthy
   webhook subscription delivered every change: `trust_webhooks`);
 - only new or changed events are merged again (`_Changed`): the others are the rows already loaded;
-- routing-form submissions are read newest first and stop at the last one already loaded.
+- routing-form submissions are read newest first and stop at the last one already loaded (less a
+  lookback, unless the webhooks deliver each new invitee's submission: `trust_webhooks`; not at all when
+  they deliver the submissions too: `webhooks_deliver_submissions`);
+- the small tables listed whole every run (event types, memberships, routing forms) and the re-read
+  submissions merge only rows whose content changed (`_RowPrints`).
 Webhook deliveries that landed since the last run (`landed`, see landed.py) are merged into the same
 tables by the `landed_*` resources, so a cancellation reaches the warehouse without a full re-read.
 The cursors live in dlt's source state, which commits atomically with the data it describes.
@@ -39,6 +43,7 @@ from .helpers import (
     in_no_show_window,
     parse_time,
     relist_from,
+    row_fingerprint,
     uuid_from_uri,
 )
 from ..pacing import RateLimitPacer
@@ -79,14 +84,19 @@ def calendly_source(
     progress: Any = None,
     landed: Optional[LandedBatch] = None,
     trust_webhooks: bool = False,
+    webhooks_deliver_submissions: bool = False,
+    token_user: Optional[dict] = None,
 ) -> Sequence[DltResource]:
     """Event types, scheduled events, invitees, memberships, routing forms and their submissions.
 
     `start_date` (ISO) bounds the first run's history; `progress` is a `pipelines.progress.Progress`;
     `landed` holds the webhook deliveries to merge (the `landed_*` resources; `LANDED_RESOURCES` selects
     them alone, for a run that reads nothing else). `trust_webhooks`: a healthy subscription delivered
-    every invitee change since the previous run, so no-show marks need no re-reads of ended events, and
-    the events the deliveries carried need no re-read of their invitees.
+    every invitee change since the previous run, so no-show marks need no re-reads of ended events, the
+    events the deliveries carried need no re-read of their invitees, and submissions no lookback (each
+    booking's `invitee.created` names its submission, read then: `landed_routing_form_submissions`).
+    `webhooks_deliver_submissions`: it delivered `routing_form_submission.created` too, so submissions are
+    not listed. `token_user`: the token's `/users/me` resource, if the caller read it (not read twice).
     """
     progress = progress or Progress("extract", stream=None)
     pacer = RateLimitPacer()
@@ -100,7 +110,7 @@ def calendly_source(
                 "types of its own user, and no routing forms"
             )
 
-    scope = LazyScope(client, on_resolved=warn_if_not_admin)
+    scope = LazyScope(client, on_resolved=warn_if_not_admin, user=token_user)
     run_started = datetime.now(timezone.utc)
     window = _Window(
         started=run_started,
@@ -111,19 +121,21 @@ def calendly_source(
 
     changed = _Changed()
     pages = scheduled_event_pages(client, scope, window, progress, changed)
-    forms = routing_forms(client, scope, progress)
+    forms = routing_form_pages(client, scope, progress)
     listing = _EventTypeListing(client, scope)
+    landed = landed or LandedBatch()
     resources = [
         event_types(client, listing, progress),
         organization_memberships(scope),
         pages | scheduled_events(changed),
         pages | unlisted_event_types(client, listing, progress),
         pages | invitees(client, window, progress, _Slots(lambda: _invitee_slots(pacer, max_workers))),
-        forms,
-        forms | routing_form_submissions(client, window.lookback),
-        landed_scheduled_events(client, landed or LandedBatch(), progress, trust_webhooks),
-        landed_invitees(client, landed or LandedBatch(), progress),
-        landed_routing_form_submissions(landed or LandedBatch()),
+        forms | routing_forms(),
+        forms | routing_form_submissions(client, timedelta(0) if trust_webhooks else window.lookback,
+                                         listed=not (trust_webhooks and webhooks_deliver_submissions)),
+        landed_scheduled_events(client, landed, progress, trust_webhooks),
+        landed_invitees(client, landed, progress),
+        landed_routing_form_submissions(client, landed, progress),
     ]
     for resource in resources:
         resource.add_map(drop_nulls)
@@ -138,7 +150,7 @@ API_RESOURCES = ("event_types", "organization_memberships", "scheduled_events", 
                  "routing_form_submissions")
 LANDED_RESOURCES = ("landed_scheduled_events", "landed_invitees", "landed_routing_form_submissions")
 # Resources that only list, for transformers, and the table their listing is of (lineage: Dagster's assets).
-LISTINGS = {"scheduled_event_pages": "scheduled_events"}
+LISTINGS = {"scheduled_event_pages": "scheduled_events", "routing_form_pages": "routing_forms"}
 
 
 @dataclass(frozen=True)
@@ -190,6 +202,42 @@ def _invitee_slots(pacer: RateLimitPacer, max_workers: int) -> int:
     return max(1, min(max_workers, int(per_second)))
 
 
+class _RowPrints:
+    """Which rows of a table listed again and again changed since they were last yielded: a fingerprint
+    of each row's content (helpers.row_fingerprint) by uuid, in the source state. The state commits with
+    the load that holds the rows, and a fingerprint is recorded only for a row yielded in the same
+    run: the state never vouches for a row the warehouse does not hold. Nested tables follow: a
+    parent row left out leaves its children as they are."""
+
+    def __init__(self, prints: dict) -> None:
+        self._prints = prints
+        self.seen: set[str] = set()
+
+    @classmethod
+    def of(cls, table: str, *within: str) -> "_RowPrints":
+        prints = dlt.current.source_state().setdefault("row_fingerprints", {}).setdefault(table, {})
+        for key in within:  # submissions: one map per form, replaced as each form is read
+            prints = prints.setdefault(key, {})
+        return cls(prints)
+
+    def changed(self, rows: list[dict]) -> list[dict]:
+        """The new or changed rows of `rows` (to be yielded now), their fingerprints recorded."""
+        out = []
+        for row in rows:
+            key, print_ = uuid_from_uri(row["uri"]), row_fingerprint(row)
+            self.seen.add(key)
+            if self._prints.get(key) != print_:
+                self._prints[key] = print_
+                out.append(row)
+        return out
+
+    def keep_only_seen(self) -> None:
+        """After a whole listing: rows it no longer holds are not compared again (a smaller state; one
+        that came back is merged again)."""
+        for key in [k for k in self._prints if k not in self.seen]:
+            del self._prints[key]
+
+
 class _EventTypeListing:
     """This run's listing of event types, made once: `event_types` yields it, and `unlisted_event_types`
     tells from it which types the events name that the listing leaves out."""
@@ -213,9 +261,14 @@ class _EventTypeListing:
 @dlt.resource(name="event_types", primary_key="uri", write_disposition="merge", columns=EVENT_TYPE_COLUMNS,
               nested_hints=EVENT_TYPE_NESTED_HINTS)
 def event_types(client: RESTClient, listing: _EventTypeListing, progress: Progress) -> Iterator[list[dict]]:
-    """The listed event types, and once more each type that dropped out of the listing since the last
-    run: a deleted type is no longer listed, but Calendly still serves it by URI, with `deleted_at`."""
-    yield from listing.pages()
+    """The listed event types that changed, and once more each type that dropped out of the listing since
+    the last run: a deleted type is no longer listed, but Calendly still serves it by URI, with `deleted_at`."""
+    prints = _RowPrints.of("event_types")
+    for page in listing.pages():
+        rows = prints.changed(page)
+        if rows:
+            yield rows
+    prints.keep_only_seen()
     state = dlt.current.resource_state()
     listed = listing.uris()
     gone = sorted(set(state.get("listed", ())) - listed)
@@ -244,7 +297,11 @@ def unlisted_event_types(events: list[dict], client: RESTClient, listing: _Event
 @dlt.resource(name="organization_memberships", primary_key="uri", write_disposition="merge",
               columns=MEMBERSHIP_COLUMNS)
 def organization_memberships(scope: LazyScope) -> Iterator[list[dict]]:
-    yield scope().memberships
+    prints = _RowPrints.of("organization_memberships")
+    rows = prints.changed(scope().memberships)
+    prints.keep_only_seen()
+    if rows:
+        yield rows
 
 
 class _Changed:
@@ -335,37 +392,61 @@ def _needs_invitees(event: dict, fingerprints: dict, window: _Window, previous_r
         event, window.started, window.no_show, previous_run)
 
 
-@dlt.resource(name="routing_forms", primary_key="uri", write_disposition="merge", columns=ROUTING_FORM_COLUMNS,
-              nested_hints=ROUTING_FORM_NESTED_HINTS)
-def routing_forms(client: RESTClient, scope: LazyScope, progress: Progress) -> Iterator[list[dict]]:
-    """Routing forms are listed per organization, which only an admin may do, and only on plans that
+@dlt.resource(name="routing_form_pages", selected=False)
+def routing_form_pages(client: RESTClient, scope: LazyScope, progress: Progress) -> Iterator[list[dict]]:
+    """The listing of routing forms, every page, for the two transformers below (it writes no table).
+    Routing forms are listed per organization, which only an admin may do, and only on plans that
     have them: a listing refused (403, or 404 where the endpoint is not offered) leaves the (empty)
-    tables as they are, with one warning line."""
+    tables as they are, with one warning line. Whether this token lists them is kept for the webhook
+    path (`landed_routing_form_submissions`)."""
+    state = dlt.current.source_state()
+    # Set once known, never reset first: the landed resource may read it while this listing runs.
     if not scope().is_admin:
+        state["lists_routing_forms"] = False
         return
     try:
-        yield from client.paginate(
-            "/routing_forms", params={"organization": scope().organization_uri, "count": PAGE_SIZE})
+        for page in client.paginate(
+                "/routing_forms", params={"organization": scope().organization_uri, "count": PAGE_SIZE}):
+            yield list(page)
     except HTTPError as err:
         if err.response is None or err.response.status_code not in (403, 404):
             raise
+        state["lists_routing_forms"] = False
         progress.say(f"warning: Calendly refuses to list this organization's routing forms ({err.response.status_code}"
                      ": not on its plan, or not for this token); loading none")
+        return
+    state["lists_routing_forms"] = True
+
+
+@dlt.transformer(name="routing_forms", primary_key="uri", write_disposition="merge",
+                 columns=ROUTING_FORM_COLUMNS, nested_hints=ROUTING_FORM_NESTED_HINTS)
+def routing_forms(forms: list[dict]) -> Iterator[list[dict]]:
+    # One call per page of the listing: forms of other pages stay in the state (few, and harmless).
+    rows = _RowPrints.of("routing_forms").changed(forms)
+    if rows:
+        yield rows
 
 
 @dlt.transformer(name="routing_form_submissions", primary_key="uri", write_disposition="merge",
                  columns=ROUTING_SUBMISSION_COLUMNS, nested_hints=ROUTING_SUBMISSION_NESTED_HINTS)
-def routing_form_submissions(forms: list[dict], client: RESTClient, lookback: timedelta) -> Iterator[list[dict]]:
+def routing_form_submissions(forms: list[dict], client: RESTClient, lookback: timedelta,
+                             listed: bool = True) -> Iterator[list[dict]]:
     """Read each form's submissions newest first, down to the newest one already loaded minus
     `lookback`: a submission's `submitter` is filled in when the person books, which can be after a
-    run saw it (a lag, as `dlt.sources.incremental(lag=...)` has; the rows read again merge on `uri`).
+    run saw it (a lag, as `dlt.sources.incremental(lag=...)` has). Of those read, only the new or
+    changed ones are merged. When the webhooks are trusted the lookback is 0: the booking's
+    `invitee.created` makes the submission current (`landed_routing_form_submissions`); `listed`
+    False: they delivered every new submission too, nothing is listed.
     The cursor is kept per form because the API lists submissions per form, while a
     `dlt.sources.incremental` cursor and its early stop are per resource."""
+    if not listed:
+        return
     cursors: dict = dlt.current.resource_state().setdefault("newest_created_at_by_form", {})
     for form in forms:
         form_id = uuid_from_uri(form["uri"])
         newest = cursors.get(form_id)
         stop_before = parse_time(newest) - lookback if newest else None
+        prints = _RowPrints.of("routing_form_submissions", form_id)
         params = {"form": form["uri"], "count": PAGE_SIZE, "sort": "created_at:desc"}
         for page in client.paginate("/routing_form_submissions", params=params):
             recent = [s for s in page if stop_before is None or parse_time(s["created_at"]) >= stop_before]
@@ -373,9 +454,13 @@ def routing_form_submissions(forms: list[dict], client: RESTClient, lookback: ti
                 latest = max(recent, key=lambda s: parse_time(s["created_at"]))["created_at"]
                 if newest is None or parse_time(latest) > parse_time(newest):
                     newest = latest
-                yield recent
+                rows = prints.changed(recent)
+                if rows:
+                    yield rows
             if len(recent) < len(page):
                 break  # sorted newest first: the rest was loaded and is past the lookback
+        # Older submissions are not read again (past the lookback of a cursor that only moves on).
+        prints.keep_only_seen()
         if newest:
             cursors[form_id] = newest
 
@@ -415,9 +500,25 @@ def landed_invitees(client: RESTClient, landed: LandedBatch, progress: Progress)
 @dlt.resource(name="landed_routing_form_submissions", table_name="routing_form_submissions", primary_key="uri",
               write_disposition="merge", columns=ROUTING_SUBMISSION_COLUMNS,
               nested_hints=ROUTING_SUBMISSION_NESTED_HINTS)
-def landed_routing_form_submissions(landed: LandedBatch) -> Iterator[list[dict]]:
-    if landed.routing_form_submissions:
-        yield list(landed.routing_form_submissions.values())
+def landed_routing_form_submissions(client: RESTClient, landed: LandedBatch,
+                                    progress: Progress) -> Iterator[list[dict]]:
+    """The delivered submissions, and each one a new invitee names, read now that its `submitter` is set
+    (no webhook event says so). Read only with a token that lists routing forms (the last full run's
+    finding), as the API resources do; a first run lists every submission anyway."""
+    state = dlt.current.source_state()
+    rows = dict(landed.routing_form_submissions)
+    if state.get("lists_routing_forms"):
+        wanted = sorted(uri for uri, invitee in landed.submissions_to_read.items()
+                        if uuid_from_uri((rows.get(uri) or {}).get("submitter") or "") != uuid_from_uri(invitee))
+        rows.update((row["uri"], row) for row in _read_each(
+            client, wanted, progress, why="a webhook invitee's routing form submission", counter="webhook_reads"))
+    # Merged here, not by `routing_form_submissions`: the API's next read of these rows is merged again,
+    # whatever its fingerprint says (a delivery's copy need not be byte for byte the API's).
+    prints = state.get("row_fingerprints", {}).get("routing_form_submissions", {})
+    for row in rows.values():
+        prints.get(uuid_from_uri(row["routing_form"]), {}).pop(uuid_from_uri(row["uri"]), None)
+    if rows:
+        yield list(rows.values())
 
 
 def _read_each(client: RESTClient, uris: list[str], progress: Progress, *, why: str,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
@@ -26,6 +28,13 @@ def event_fingerprint(event: Mapping[str, Any]) -> str:
     moves `updated_at` and/or `invitees_counter`. (A no-show mark does not – see `in_no_show_window`.)"""
     counter = event.get("invitees_counter") or {}
     return f"{event.get('updated_at')}|{counter.get('total')}|{counter.get('active')}|{event.get('status')}"
+
+
+def row_fingerprint(row: Mapping[str, Any]) -> str:
+    """A short digest of a row's whole content (keys sorted, nulls included), to tell whether a row
+    changed since it was last loaded. 64 bits: a change keeps the digest with a chance of 2^-64."""
+    blob = json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()
 
 
 def in_no_show_window(event: Mapping[str, Any], now: datetime, window: timedelta,

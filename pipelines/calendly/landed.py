@@ -3,7 +3,10 @@
 Calendly's invitee payloads (`invitee.created`, `invitee.canceled`, `invitee_no_show.created`,
 `invitee_no_show.deleted`) are the invitee resource as the API serves it, plus the scheduled event
 under `scheduled_event`; a no-show deletion is the invitee with `no_show` null, so merging the row
-removes the mark. `routing_form_submission.created` carries the submission resource.
+removes the mark. `routing_form_submission.created` carries the submission resource – as it was when
+submitted: its `submitter` is filled in when the person books, which fires no submission event but an
+`invitee.created` whose invitee names the submission (`routing_form_submission`), so that submission is
+read again (`submissions_to_read`).
 
 Deliveries arrive late and out of order (Calendly retries for a day), so a row only replaces what the
 warehouse holds when it is at least as new (`updated_at`); rows older than the stored one are dropped
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-from .helpers import parse_time
+from .helpers import parse_time, uuid_from_uri
 
 # The webhook events merged into the warehouse: the receiver lands these, `webhooks subscribe` asks for them.
 INVITEE_EVENTS = ("invitee.created", "invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted")
@@ -38,6 +41,8 @@ class LandedBatch:
     # event): read from the API, which is current by definition.
     invitees_to_read: set[str] = field(default_factory=set)
     events_to_read: set[str] = field(default_factory=set)
+    # Submission uri → the new invitee that names it: the submission now has that submitter.
+    submissions_to_read: dict[str, str] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)  # delivery id → why
     stale: int = 0  # rows older than the warehouse's, dropped
 
@@ -52,7 +57,7 @@ class LandedBatch:
             tables.add("invitees")
         if self.scheduled_events or self.events_to_read:
             tables.add("scheduled_events")
-        if self.routing_form_submissions:
+        if self.routing_form_submissions or self.submissions_to_read:
             tables.add("routing_form_submissions")
         return tables
 
@@ -69,6 +74,19 @@ class LandedBatch:
                 if have is not None and got is not None and got < have:
                     del rows[uri]
                     self.stale += 1
+        return self
+
+
+    def submitters_known(self, stored: Callable[[Sequence[str]], Mapping[str, Any]]) -> "LandedBatch":
+        """Drop the submissions to read whose row in the warehouse names their invitee already (a listing
+        read it after the booking). `stored(uris)` gives the stored `submitter` by uri. Compared by the
+        invitee's uuid: Calendly documents `submitter` on another host than the API's."""
+        if self.submissions_to_read:
+            current = stored(list(self.submissions_to_read))
+            for uri, invitee in list(self.submissions_to_read.items()):
+                submitter = current.get(uri)
+                if isinstance(submitter, str) and uuid_from_uri(submitter) == uuid_from_uri(invitee):
+                    del self.submissions_to_read[uri]
         return self
 
 
@@ -113,6 +131,10 @@ def rows_from_deliveries(deliveries: Iterable[Any]) -> LandedBatch:
             continue
         if delivery.event in INVITEE_EVENTS:
             reason = _invitee_rows(batch, payload, order, key)
+            # Kept whether or not the invitee row is stale: the submission is read as it is now.
+            if reason is None and delivery.event == "invitee.created" \
+                    and _is_uri(payload.get("routing_form_submission"), "routing_form_submissions"):
+                batch.submissions_to_read[payload["routing_form_submission"]] = payload["uri"]
         elif delivery.event in SUBMISSION_EVENTS:
             reason = None
             if _is_uri(payload.get("uri"), "routing_form_submissions") and isinstance(payload.get("routing_form"), str):

@@ -30,12 +30,14 @@ class Scope:
         return {"user": self.user_uri}
 
 
-def resolve_scope(client: RESTClient) -> Scope:
+def resolve_scope(client: RESTClient, user: Optional[dict] = None) -> Scope:
     """`/users/me` gives the organization; the organization's memberships give the role (and are
-    the `organization_memberships` table, so they are fetched once)."""
-    me = client.get("/users/me")
-    me.raise_for_status()
-    user = me.json()["resource"]
+    the `organization_memberships` table, so they are fetched once). `user`: the token's `/users/me`
+    resource (`uri`, `current_organization`) when the caller has read it already."""
+    if user is None:
+        me = client.get("/users/me")
+        me.raise_for_status()
+        user = me.json()["resource"]
     org = user["current_organization"]
     try:
         memberships = [m for page in client.paginate(
@@ -53,15 +55,17 @@ class LazyScope:
     """The scope, resolved by the first resource that needs it. Building the source then makes no
     request, so Dagster can list its resources (the asset specs) when it loads definitions."""
 
-    def __init__(self, client: RESTClient, on_resolved: Callable[[Scope], None] = lambda scope: None) -> None:
+    def __init__(self, client: RESTClient, on_resolved: Callable[[Scope], None] = lambda scope: None,
+                 user: Optional[dict] = None) -> None:
         self._client = client
         self._on_resolved = on_resolved
+        self._user = user
         self._lock = threading.Lock()
         self._scope: Optional[Scope] = None
 
     def __call__(self) -> Scope:
         with self._lock:
             if self._scope is None:
-                self._scope = resolve_scope(self._client)
+                self._scope = resolve_scope(self._client, self._user)
                 self._on_resolved(self._scope)
             return self._scope

@@ -16,13 +16,17 @@ from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 from ..calendly.helpers import parse_time
-from ..calendly.landed import INVITEE_EVENTS
+from ..calendly.landed import INVITEE_EVENTS, SUBMISSION_EVENTS
 from ..calendly.settings import DEFAULT_LOOKBACK_DAYS, DEFAULT_NO_SHOW_WINDOW_DAYS
 from ..config import Settings
 from ..exceptions import ConfigError
 from .subscriptions import SCOPES, SubscriptionError, Subscriptions, default_events
 
-REQUIRED_EVENTS = INVITEE_EVENTS  # what the warehouse's webhook path merges
+# What a healthy subscription must deliver. Not `routing_form_submission.created`: Calendly sends it to
+# organization scope only, and without it the extract still lists each form's new submissions (one page a
+# form); the submitter, filled in when the person books, comes with `invitee.created` (the invitee names
+# its submission). With it as well, the extract lists no submissions (`Coverage.submissions`).
+REQUIRED_EVENTS = INVITEE_EVENTS
 CALENDLY_DISABLES_AFTER = timedelta(hours=24)
 REPAIRABLE = ("missing", "disabled", "missing events")  # retrying: re-creating would not fix the receiver
 
@@ -37,6 +41,7 @@ class Health:
     subscription: Optional[dict] = None
     scope: str = "organization"  # where it is, or where to create it
     since: Optional[datetime] = None
+    organization_listable: bool = False  # the token may list organization-scope subscriptions (an admin's)
 
     @property
     def healthy(self) -> bool:
@@ -81,22 +86,25 @@ def check(subs: Subscriptions, url: str) -> Health:
         create_in = create_in or scope
         if found is not None:
             break
+    admin = create_in == "organization"
     if found is None:
-        return Health(url, f"missing: no webhook subscription calls {url}", "missing", scope=create_in or "user")
+        return Health(url, f"missing: no webhook subscription calls {url}", "missing", scope=create_in or "user",
+                      organization_listable=admin)
     scope = found["scope"]
     started = parse_time(found["retry_started_at"]) if found.get("retry_started_at") else None
     if found["state"] != "active":
         since = f" (deliveries failing since {_shown(started)})" if started else ""
-        return Health(url, f"disabled{since}: Calendly no longer calls {url}", "disabled", found, scope, started)
+        return Health(url, f"disabled{since}: Calendly no longer calls {url}", "disabled", found, scope, started, admin)
     if started is not None:
         return Health(url, f"retrying since {_shown(started)}: deliveries to {url} fail; Calendly disables the "
                            f"subscription at {_shown(started + CALENDLY_DISABLES_AFTER)}", "retrying", found, scope,
-                      started)
+                      started, admin)
     missing = [e for e in REQUIRED_EVENTS if e not in found["events"]]
     if missing:
         return Health(url, f"missing events {', '.join(missing)}: {url} gets only {', '.join(found['events'])}",
-                      "missing events", found, scope)
-    return Health(url, f"healthy: {url} is active ({scope} scope, {len(found['events'])} events)", None, found, scope)
+                      "missing events", found, scope, organization_listable=admin)
+    return Health(url, f"healthy: {url} is active ({scope} scope, {len(found['events'])} events)", None, found, scope,
+                  organization_listable=admin)
 
 
 def repair(subs: Subscriptions, health: Health, key: str, last_extract: Optional[datetime],
@@ -123,20 +131,34 @@ def catch_up_options(since: datetime, now: datetime) -> dict:
             "no_show_window_days": DEFAULT_NO_SHOW_WINDOW_DAYS + gap_days}
 
 
-def covers_since(subs: Subscriptions, url: str, previous_run: Optional[datetime]) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class Coverage:
+    """Whether the extract may trust the webhooks (`trusted`), and why, in one line; `submissions`: they
+    delivered every new routing-form submission too."""
+    trusted: bool
+    why: str
+    submissions: bool = False
+
+
+def covers_since(subs: Subscriptions, url: str, previous_run: Optional[datetime]) -> Coverage:
     """Whether the subscription calling `url` delivered every invitee change since `previous_run`
     started: healthy now (active, not retrying – deliveries that failed were retried until they
-    landed – with the four invitee events) and created before that run. Then the extract may skip
-    the no-show-window re-reads (issue 16); `why` says which way it went, in one line."""
+    landed – with the four invitee events), created before that run, and of organization scope if
+    the token's extract lists the organization's events (an admin's: a user-scope subscription is
+    told of its user's events only). Then the extract may skip the no-show-window re-reads (issue 16)."""
     if previous_run is None:
-        return False, "first extract"
+        return Coverage(False, "first extract")
     health = check(subs, url)
     if not health.healthy:
-        return False, health.line
+        return Coverage(False, health.line)
+    if health.scope == "user" and health.organization_listable:
+        return Coverage(False, f"{url} is a user-scope subscription, told of its own user's events only, and this "
+                               "admin's token extracts the whole organization's")
     created = parse_time(health.subscription["created_at"])
     if created > previous_run:
-        return False, f"the subscription dates from {_shown(created)}, after the previous extract began"
-    return True, f"{url} delivered every change since {_shown(previous_run)}"
+        return Coverage(False, f"the subscription dates from {_shown(created)}, after the previous extract began")
+    submissions = set(SUBMISSION_EVENTS) <= set(health.subscription["events"])
+    return Coverage(True, f"{url} delivered every change since {_shown(previous_run)}", submissions)
 
 
 def _shown(at: datetime) -> str:

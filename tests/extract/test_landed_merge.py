@@ -197,3 +197,26 @@ def test_cli_extract_webhooks_only(account, warehouse, monkeypatch, capsys):
         assert "1 webhook deliveries merged (0 set aside, 0 older than the warehouse)" in out, out
         assert sandbox.stats()["requests"] == 0
         assert _raw(warehouse, "select status from calendly_raw.invitees where uri = ?", uri) == [("canceled",)]
+
+
+def test_a_booking_reads_its_routing_form_submission_unless_the_warehouse_has_its_submitter(account, warehouse):
+    """No webhook event says a submission got its submitter: the booking's invitee.created names the
+    submission, which is read then – not when the warehouse already holds it booked by that invitee."""
+    with CalendlySandbox(account, rate_limit=0) as sandbox:
+        settings = settings_for(account, sandbox, warehouse)
+        run_extract(settings)
+        routed = account.add_routing_form_submission(routed=True)
+        run_extract(settings)
+        assert _raw(warehouse, "select submitter from calendly_raw.routing_form_submissions where uri = ?",
+                    routed) == [(None,)]
+        store = LandingStore(landing_path(settings))
+        booked = account.book_from_submission(routed)
+        land(store, "invitee.created", _invitee_state(account, booked))
+        loaded = next(i for i in account.truth()["invitees"] if i["routing_form_submission"] and i["uri"] != booked)
+        land(store, "invitee.created", _invitee_state(account, loaded["uri"]))  # its submitter is in the warehouse
+        sandbox.reset_stats()
+        summary = run_extract(settings, webhooks_only=True)
+        assert sandbox.stats()["by_route"]["routing_form_submission"] == 1 and summary.counts["webhook_reads"] == 1
+        assert _raw(warehouse, "select submitter from calendly_raw.routing_form_submissions where uri = ?",
+                    routed) == [(booked,)]
+        assert differences(warehouse, account.truth()) == []
