@@ -1,5 +1,5 @@
 """A local stand-in for the Brevo API v3 (the "Brevo sandbox"): contacts, attributes, folders,
-lists and asynchronous imports, with Brevo's rate-limit headers and injectable faults."""
+lists, asynchronous imports and custom events, with Brevo's rate-limit headers and injectable faults."""
 
 from .account import BrevoAccount
 from .server import BrevoSandbox

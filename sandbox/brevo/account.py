@@ -10,6 +10,9 @@ Imports are two-step, like Brevo's background processes: :meth:`BrevoAccount.sub
 queues the rows and returns a process id, :meth:`BrevoAccount.apply_import` (called later by the
 server's timer thread) applies them and completes the process report.
 
+Custom events (`POST /events`) are kept in the order they were accepted, with everything sent
+(:meth:`BrevoAccount.events`), so a test can assert exactly what reached Brevo.
+
 Every method takes the account lock itself; the HTTP side never touches the dicts directly.
 """
 
@@ -63,6 +66,8 @@ class BrevoAccount:
         self._processes: dict[int, dict] = {}  # the reports of processes(), by id
         self._process_times: dict[int, dict] = {}  # id -> {"created_at", "completed_at"}
         self._jobs: dict[int, dict] = {}  # imports submitted and not applied yet
+        self._events: list[dict] = []  # accepted custom events, in order
+        self._refused_event_emails: set[str] = set()
         self._next = {"folder": 1, "list": 1, "contact": 1, "process": 1}
 
     def _new_id(self, kind: str) -> int:
@@ -85,6 +90,19 @@ class BrevoAccount:
         if c["sms"] is not None:
             attributes["SMS"] = c["sms"]
         return attributes
+
+    def events(self, email: str | None = None, name: str | None = None) -> list[dict]:
+        """The custom events accepted so far, oldest first, a deep copy; optionally only those of one
+        contact (by email, any case) or one event name. Each holds what was sent (``event_name``,
+        ``event_date`` or None, ``identifiers``, ``contact_properties``, ``event_properties``,
+        ``object``, None when absent) and what the sandbox made of it: ``occurred_at`` (``event_date``
+        in UTC, or the time of receipt without one), ``received_at``, the contact it was attributed to
+        (``email``, ``contact_id``, ``contact_created``) and ``dropped_contact_properties`` ({name:
+        why} for the contact properties that did not change the contact)."""
+        key = email.lower() if email is not None else None
+        with self.lock:
+            return [copy.deepcopy(e) for e in self._events
+                    if (key is None or e["email"] == key) and (name is None or e["event_name"] == name)]
 
     def lists(self) -> dict:
         with self.lock:
@@ -448,3 +466,75 @@ class BrevoAccount:
                 view["info"] = {"import": {"invalid_emails": len(report["invalid_emails"]),
                                            "duplicate_phone_id": len(report["duplicate_sms"])}}
             return view
+
+    # ------------------------------------------------------------------ custom events
+    def refuse_events_for(self, *emails: str) -> None:
+        """Test knob: from now on, refuse (400) every event attributed to one of these emails, as
+        Brevo refuses an event it cannot take; replaces the previous set (none: accept all again)."""
+        with self.lock:
+            self._refused_event_emails = {e.lower() for e in emails}
+
+    def _event_contact(self, identifiers: dict) -> tuple[str, bool]:
+        """(email of the contact an event is attributed to, whether it was created for it).
+
+        ``contact_id`` takes priority over every other identifier (the spec says so), then
+        ``email_id``, then ``phone_id``. An unknown ``email_id`` creates the contact: Brevo's
+        reference does not say what happens (its legacy trackEvent filled the contact database), and
+        creating is the reading under which an event alone can start an automation for a first-time
+        booker. An unknown ``contact_id`` or ``phone_id`` names nobody to create, and is refused."""
+        if "contact_id" in identifiers:
+            email = self._by_id.get(identifiers["contact_id"])
+            if email is None:
+                raise Rejected("document_not_found", "Contact does not exist")
+            return email, False
+        if "email_id" in identifiers:
+            email = identifiers["email_id"].lower()
+            return email, email not in self._contacts
+        if "phone_id" in identifiers:
+            email = self.find(identifiers["phone_id"], "phone_id")
+            if email is None:
+                raise Rejected("document_not_found", "Contact does not exist")
+            return email, False
+        # ext_id, whatsapp_id and landline_number_id: the sandbox keeps none of them on contacts
+        raise Rejected("invalid_parameter", "only contact_id, email_id and phone_id identifiers are supported by the sandbox")
+
+    def record_event(self, event: dict, occurred_at: str) -> dict:
+        """Accept one validated event (the body of `POST /events`): attribute it, let its
+        ``contact_properties`` update the contact, and keep it. Returns a copy of what was kept.
+
+        Contact properties follow Brevo's attribute rules: an attribute the account does not have,
+        or a value not of its type, is dropped silently (listed in ``dropped_contact_properties``);
+        a blank value changes nothing; an SMS another contact holds is dropped."""
+        identifiers = event["identifiers"]
+        with self.lock:
+            email, created = self._event_contact(identifiers)
+            if email in self._refused_event_emails:
+                raise Rejected("invalid_parameter", f"Event refused for {email} (sandbox knob refuse_events_for)")
+            c = self._new_contact(email) if created else self._contacts[email]
+            dropped = {}
+            for name, value in (event.get("contact_properties") or {}).items():
+                if _empty(value):
+                    continue
+                reason = self._check(name, value)
+                if reason:
+                    dropped[name] = reason
+                elif name == "SMS":
+                    if not self._set_sms(email, c, value):
+                        dropped[name] = "held by another contact"
+                else:
+                    c["attributes"][name] = value
+            now = _now()
+            if event.get("contact_properties"):
+                c["modifiedAt"] = now
+            record = {
+                "event_name": event["event_name"], "event_date": event.get("event_date"),
+                "occurred_at": occurred_at or now, "received_at": now,
+                "identifiers": copy.deepcopy(identifiers),
+                "contact_properties": copy.deepcopy(event.get("contact_properties")),
+                "event_properties": copy.deepcopy(event.get("event_properties")),
+                "object": copy.deepcopy(event.get("object")),
+                "email": email, "contact_id": c["id"], "contact_created": created,
+                "dropped_contact_properties": dropped,
+            }
+            self._events.append(record)
+            return copy.deepcopy(record)

@@ -1,7 +1,7 @@
-"""The HTTP face of the Brevo sandbox: Brevo API v3's account details (`GET /account`) and contact
+"""The HTTP face of the Brevo sandbox: Brevo API v3's account details (`GET /account`), contact
 routes (attributes, folders, lists, list membership, single contacts, asynchronous imports and their
-processes), its errors, its per-key rate limit with ``x-sib-ratelimit-*`` headers, and injected
-faults, over the standard library's ``ThreadingHTTPServer``.
+processes) and custom events (`POST /events`), its errors, its per-key rate limits with
+``x-sib-ratelimit-*`` headers, and injected faults, over the standard library's ``ThreadingHTTPServer``.
 
 :class:`Api` maps (method, path, query, body) to (status, JSON body) and knows nothing of
 sockets; :class:`BrevoSandbox` runs it over HTTP/1.1 keep-alive under ``/v3``, applies imports
@@ -13,11 +13,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import math
 import re
 import sys
 import threading
 import time
 import traceback
+from datetime import datetime, timezone
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..faults import RESET, FaultInjector
@@ -35,6 +37,16 @@ BATCH_GONE = "POST /contacts/batch is deprecated since 2026-10-30; use POST /con
 RATE_HEADERS = ("x-sib-ratelimit-limit", "x-sib-ratelimit-remaining", "x-sib-ratelimit-reset")
 # Names under /contacts/ that are collections, never a contact identifier.
 RESERVED = "attributes|folders|lists|import|batch|export|segments|doubleOptinConfirmation"
+# POST /events (createEvent). Brevo documents: event names and event property keys of at most 255
+# letters, digits, "-" and "_"; event_properties of at most 50 KB (taken here as 50,000 bytes of
+# compact JSON, the stricter reading of "50Kb").
+EVENT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+MAX_EVENT_PROPERTIES_BYTES = 50_000
+EVENT_FIELDS = ("event_name", "event_date", "identifiers", "contact_properties", "event_properties", "object")
+EVENT_IDENTIFIERS = ("contact_id", "email_id", "ext_id", "landline_number_id", "phone_id", "whatsapp_id")
+# An ISO 8601 timestamp with its offset (Brevo's examples all carry one: "...+01:00", "...Z"); a
+# naive one would be ambiguous, so the sandbox refuses it.
+TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$")
 
 
 class ApiError(Exception):
@@ -114,12 +126,14 @@ class Api:
         ("PUT", rf"^/contacts/(?!(?:{RESERVED})$)([^/]+)$", "contact_update"),
         ("GET", rf"^/contacts/(?!(?:{RESERVED})$)([^/]+)$", "contact_get"),
         ("POST", r"^/contacts/batch$", "batch"),
+        ("POST", r"^/events$", "event"),
     )]
     ROUTE_NAMES = [name for _, _, name in ROUTES]
 
-    def __init__(self, account: BrevoAccount, submitted=None):
+    def __init__(self, account: BrevoAccount, submitted=None, evented=None):
         self.a = account
         self.submitted = submitted or (lambda pid, rows: None)  # told of every accepted import
+        self.evented = evented or (lambda: None)  # told of every accepted event
 
     def route(self, method: str, path: str) -> tuple:
         """(route name, url-decoded path arguments, path known for another method)."""
@@ -349,6 +363,108 @@ class Api:
         return 200, view
 
 
+    # ------------------------------------------------------------------ custom events
+    def do_event(self, req):
+        """createEvent: 204 and the event kept by the account, or 400 with Brevo's error shape.
+
+        Values follow the spec's schema, with event_properties also taking booleans and other
+        numbers (its own text lists "string, number, boolean"): contact_properties take strings and
+        integers, event_properties strings, numbers, booleans, objects and arrays; a null is none of
+        them. A field the spec does not define is refused (Brevo's schema would let a misspelt
+        ``event_properites`` through unnoticed, and the sandbox exists to notice)."""
+        body = req.json()
+        unknown = sorted(set(body) - set(EVENT_FIELDS))
+        if unknown:
+            raise bad(f"unknown parameter(s): {', '.join(unknown)}")
+        name = body.get("event_name")
+        if name is None:
+            raise missing("event_name")
+        if not isinstance(name, str) or not EVENT_NAME.match(name):
+            raise bad("event_name must be 1 to 255 letters, digits, - or _")
+        identifiers = self._event_identifiers(body.get("identifiers"))
+        occurred_at = self._event_date(body.get("event_date"), "event_date" in body)
+        contact_properties = body.get("contact_properties")
+        if contact_properties is not None or "contact_properties" in body:
+            if not isinstance(contact_properties, dict):
+                raise bad("contact_properties must be an object")
+            for key, value in contact_properties.items():
+                if not (isinstance(value, str) or _is_int(value)):
+                    raise bad(f"contact_properties.{key} must be a string or an integer")
+        event_properties = body.get("event_properties")
+        if event_properties is not None or "event_properties" in body:
+            self._event_properties(event_properties)
+        obj = body.get("object")
+        if "object" in body and not isinstance(obj, dict):
+            raise bad("object must be an object")  # otherwise ignored: the sandbox has no object types
+        try:
+            self.a.record_event(body, occurred_at)
+        except Rejected as e:
+            raise ApiError(400, e.code, e.message, e.metadata) from None
+        self.evented()
+        return 204, None
+
+    @staticmethod
+    def _event_identifiers(identifiers) -> dict:
+        if identifiers is None:
+            raise missing("identifiers")
+        if not isinstance(identifiers, dict) or not identifiers:
+            raise bad("identifiers must be an object with at least one identifier")
+        unknown = sorted(set(identifiers) - set(EVENT_IDENTIFIERS))
+        if unknown:
+            raise bad(f"unknown identifier(s): {', '.join(unknown)}; use one of {', '.join(EVENT_IDENTIFIERS)}")
+        for key, value in identifiers.items():
+            if key == "contact_id":
+                if not _is_int(value) or value <= 0:
+                    raise bad("identifiers.contact_id must be a positive integer")
+            elif not isinstance(value, str) or not value.strip():
+                raise bad(f"identifiers.{key} must be a non-empty string")
+        if "email_id" in identifiers and not valid_email(identifiers["email_id"]):
+            raise bad("Invalid email address")
+        return identifiers
+
+    @staticmethod
+    def _event_date(raw, present: bool) -> str | None:
+        """The event's time in UTC ("...Z", milliseconds), or None when event_date is absent."""
+        if raw is None and not present:
+            return None
+        match = TIMESTAMP.match(raw) if isinstance(raw, str) else None
+        if match is None:
+            raise bad("event_date must be an ISO 8601 timestamp with an offset, e.g. 2024-01-24T17:39:57+01:00")
+        stamp, fraction, offset = match.groups()
+        offset = "+00:00" if offset == "Z" else offset if ":" in offset else offset[:3] + ":" + offset[3:]
+        try:
+            when = datetime.fromisoformat(stamp + ("." + fraction[:6].ljust(6, "0") if fraction else "") + offset)
+        except ValueError:
+            raise bad("event_date is not a valid date and time") from None
+        return when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    @staticmethod
+    def _event_properties(props) -> None:
+        if not isinstance(props, dict):
+            raise bad("event_properties must be an object")
+        for key, value in props.items():
+            if value is None or not isinstance(value, (str, int, float, bool, dict, list)):
+                raise bad(f"event_properties.{key} must be a string, number, boolean, object or array")
+
+        def walk(value, path: str) -> None:
+            # keys at every depth: nested properties are used for segmentation like top-level ones
+            if isinstance(value, dict):
+                for key, inner in value.items():
+                    if not EVENT_NAME.match(key):
+                        raise bad(f"event_properties key {path}{key!r} must be 1 to 255 letters, digits, - or _")
+                    walk(inner, f"{path}{key}.")
+            elif isinstance(value, list):
+                for i, inner in enumerate(value):
+                    walk(inner, f"{path}{i}.")
+            elif isinstance(value, float) and not math.isfinite(value):
+                raise bad(f"event_properties.{path.rstrip('.')} must be a finite number")
+        walk(props, "")
+        size = len(json.dumps(props, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > MAX_EVENT_PROPERTIES_BYTES:
+            raise ApiError(400, "out_of_range", f"event_properties is {size} bytes; the limit is 50 KB "
+                                                f"({MAX_EVENT_PROPERTIES_BYTES} bytes)")
+
+
 # ---------------------------------------------------------------------- timer thread
 class _Scheduler:
     """One thread running callbacks at their due time, in (due, submission) order."""
@@ -403,9 +519,12 @@ _KEEP = object()
 class BrevoSandbox(Sandbox):
     """Serve ``account`` as the Brevo API v3 at ``http://host:port/v3`` (port 0 = any free port).
 
-    ``rate_limit_per_second`` requests per API key per 1-second window (None = unlimited);
+    ``rate_limit_per_second`` requests per API key per 1-second window (None = unlimited), and
+    ``events_rate_limit_per_second`` for `POST /events`, counted apart: Brevo limits each endpoint on
+    its own (General plan: 10/s for the contact endpoints, 10/s and 36,000/h for events; the hourly
+    figure is what 10/s allows in an hour, so only the per-second one is enforced here);
     ``fault_rate`` of requests fail (half 500/502/503, half connection resets) from an RNG
-    seeded by ``fault_seed``; ``latency_ms`` is added before every answer; an accepted import
+    seeded by ``fault_seed``, before anything is done: a faulted event is never kept; ``latency_ms`` is added before every answer; an accepted import
     is queued, turns "processing" halfway and is applied ``import_seconds`` after it was
     accepted (imports are applied in the order they were accepted). ``stop()`` applies the
     imports still queued, as Brevo finishes the processes it accepted.
@@ -413,19 +532,20 @@ class BrevoSandbox(Sandbox):
 
     name, product, base_path = "brevo-sandbox", "BrevoSandbox/1.0", BASE
     route_names = Api.ROUTE_NAMES
-    counter_names = ("imported_rows",)  # rows received in accepted imports
+    counter_names = ("imported_rows", "events")  # rows received in accepted imports, events accepted
     log_bodies = True  # contract tests validate what clients send
 
     def __init__(self, account: BrevoAccount, host: str = "127.0.0.1", port: int = 0,
                  rate_limit_per_second: int | None = 10, fault_rate: float = 0.0, fault_seed: int = 0,
-                 latency_ms: float = 0, import_seconds: float = 0.2):
+                 latency_ms: float = 0, import_seconds: float = 0.2, events_rate_limit_per_second: int | None = 10):
         self.account = account
         self._limiter = FixedWindowLimiter(rate_limit_per_second, 1)
+        self._events_limiter = FixedWindowLimiter(events_rate_limit_per_second, 1)
         self._faults = FaultInjector(fault_rate, fault_seed)
         self._latency_ms = latency_ms
         self._import_seconds = import_seconds
         self._last_apply = 0.0  # imports apply in acceptance order even if import_seconds shrinks
-        self._api = Api(account, self._submitted)
+        self._api = Api(account, self._submitted, lambda: self._count("events", 1))
         self._scheduler: _Scheduler | None = None
         self._init_sandbox(host, port)
 
@@ -435,10 +555,13 @@ class BrevoSandbox(Sandbox):
     def _stopped(self) -> None:
         self._scheduler.stop()
 
-    def configure(self, rate_limit_per_second=_KEEP, fault_rate=_KEEP, latency_ms=_KEEP, import_seconds=_KEEP) -> None:
+    def configure(self, rate_limit_per_second=_KEEP, fault_rate=_KEEP, latency_ms=_KEEP, import_seconds=_KEEP,
+                  events_rate_limit_per_second=_KEEP) -> None:
         """Change any subset live. A new rate limit starts every key afresh."""
         if rate_limit_per_second is not _KEEP:
             self._limiter = FixedWindowLimiter(rate_limit_per_second, 1)
+        if events_rate_limit_per_second is not _KEEP:
+            self._events_limiter = FixedWindowLimiter(events_rate_limit_per_second, 1)
         if fault_rate is not _KEEP:
             self._faults.rate = fault_rate
         if latency_ms is not _KEEP:
@@ -468,7 +591,8 @@ class BrevoSandbox(Sandbox):
         if self._latency_ms:
             time.sleep(self._latency_ms / 1000)
         key = h.headers.get("api-key")
-        verdict = self._limiter.hit(key or "-anonymous-")
+        limiter = self._events_limiter if route == "event" else self._limiter
+        verdict = limiter.hit(key or "-anonymous-")
         headers = dict(zip(RATE_HEADERS, (str(verdict.limit), str(verdict.remaining), str(verdict.reset))))
         # Each request is recorded before it is answered, so a client that has its answer
         # (or its reset) always finds it in stats() and request_log, in order.

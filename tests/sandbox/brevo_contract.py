@@ -42,6 +42,7 @@ SERVED = {
     "/contacts/folders": ["get", "post"], "/contacts/lists": ["get", "post"], "/contacts/lists/{listId}": ["get"],
     "/contacts/lists/{listId}/contacts/add": ["post"], "/contacts/lists/{listId}/contacts/remove": ["post"],
     "/contacts": ["post"], "/contacts/{identifier}": ["get", "put"], "/contacts/batch": ["post"],
+    "/events": ["post"],
 }
 
 
@@ -51,7 +52,7 @@ def patch_spec(spec: dict) -> dict:
     patched = []
 
     # Defect 1: responses without a body are written `content: {}` (201 of createAttribute,
-    # 204 of createContact/updateContact). openapi-core reads a present-but-empty content map as
+    # 204 of createContact/updateContact/createEvent). openapi-core reads a present-but-empty content map as
     # "a body is required" and fails every empty answer with MissingData; OAS 3.0 means no body.
     # The key is removed, only for the operations the sandbox serves.
     for path, methods in SERVED.items():
@@ -80,7 +81,19 @@ def patch_spec(spec: dict) -> dict:
             branch["required"] = list(branch["properties"])
             patched.append((action, branch["required"][0]))
 
-    assert len(patched) >= 3 + 2 + 7, patched
+    # Defect 4: createEvent's event_properties values are `anyOf` [string, integer, object,
+    # array], while the same property's description says "The following field type are supported:
+    # string, number, boolean (true/false), date" (Brevo's current reference lists booleans too).
+    # Numbers and booleans are added, nothing else; contact_properties (string or integer, its text
+    # silent on other types) is left as it is.
+    event_values = paths["/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"][
+        "event_properties"]["additionalProperties"]["anyOf"]
+    assert "number, boolean" in paths["/events"]["post"]["requestBody"]["content"]["application/json"]["schema"][
+        "properties"]["event_properties"]["description"]
+    event_values += [{"type": "number"}, {"type": "boolean"}]
+    patched.append(("createEvent", "event_properties"))
+
+    assert len(patched) >= 4 + 2 + 7 + 1, patched
     # Not patched: GET /contacts/{identifier} requires `statistics` (an object whose members are
     # all optional): the sandbox answers `"statistics": {}`, valid as is.
     return spec

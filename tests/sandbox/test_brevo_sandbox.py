@@ -27,6 +27,7 @@ class Env:
         account_kw = {k: kw.pop(k) for k in ("contact_limit_per_import_bytes",) if k in kw}
         self.account = BrevoAccount(api_key=KEY, **account_kw)
         kw.setdefault("rate_limit_per_second", None)
+        kw.setdefault("events_rate_limit_per_second", None)
         kw.setdefault("import_seconds", 0.05)
         self.sandbox = BrevoSandbox(self.account, **kw).start()
         self.url = self.sandbox.url
