@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
@@ -47,11 +48,26 @@ _NO_ATTRIBUTES = ("contacts would go to Brevo with no attributes: map them as co
 
 
 @dataclass(frozen=True)
+class BookingEvents:
+    """`booking_events:` – the Brevo custom events sent per booking transition (docs/sync.md)."""
+    enabled: bool = True
+    completed: bool = False  # calendly_completed too: one more event per meeting held, off by default
+    events_since: datetime | None = None  # None: from the first sync that sends events (kept in the state)
+
+    def transitions(self) -> tuple[str, ...]:
+        """The transitions of marts.booking_transitions that are sent."""
+        if not self.enabled:
+            return ()
+        return ("booked", "cancelled", "rescheduled", "no_show") + (("completed",) if self.completed else ())
+
+
+@dataclass(frozen=True)
 class Mapping:
     field_mapping: dict[str, Any]
     all_invitees_list: str = ALL_INVITEES_LIST
     event_mapping: dict[str, dict] = field(default_factory=dict)
     source: Path | None = None
+    booking_events: BookingEvents = field(default_factory=BookingEvents)
 
     def dbt_vars(self) -> dict[str, Any]:
         """The dbt vars this mapping sets (every dbt invocation passes them: pipelines/transform.py).
@@ -124,6 +140,22 @@ def _number_as_text(value: Any) -> Any:
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
+def _timestamp(value: Any) -> Any:
+    """An instant with its offset (`2026-05-01T00:00:00Z`, quoted or not), or a date (midnight UTC)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise PydanticCustomError("timestamp", "not a date and time: write it as 2026-05-01T00:00:00Z "
+                                      "or 2026-05-01T09:00:00+02:00") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time(0), timezone.utc)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise PydanticCustomError("timestamp", "give the offset, as in 2026-05-01T00:00:00Z: without it the "
+                                  "instant is ambiguous")
+    return value
+
+
 class _Strict(BaseModel):
     # Strict: a YAML value is taken as written, never converted (`12` is not the text "12").
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -145,6 +177,12 @@ class EventListSpec(_Strict):
         return self
 
 
+class BookingEventsSpec(_Strict):
+    enabled: bool = True
+    completed: bool = False
+    events_since: Annotated[Optional[datetime], BeforeValidator(_timestamp)] = None
+
+
 # A field_mapping value: a contact field's name, or `questions:`. The tags only route the value to its
 # model; they appear in pydantic's error locations, and _key_path drops them.
 _FIELD_TAG, _QUESTIONS_TAG = "<contact field>", "<questions>"
@@ -158,6 +196,7 @@ class MappingFile(_Strict):
     field_mapping: dict[Annotated[str, AfterValidator(_attribute_name)], FieldSpec]
     all_invitees_list: Annotated[str, Field(min_length=1)] = ALL_INVITEES_LIST
     event_mapping: Optional[dict[Annotated[str, BeforeValidator(_number_as_text)], EventListSpec]] = None
+    booking_events: Optional[BookingEventsSpec] = None
 
     @field_validator("field_mapping")
     @classmethod
@@ -172,7 +211,8 @@ class MappingFile(_Strict):
 
 
 # The keys each level of the file may have, for "unknown key" errors: by the first key of the location.
-_ALLOWED_KEYS = {None: MappingFile, "field_mapping": QuestionsSpec, "event_mapping": EventListSpec}
+_ALLOWED_KEYS = {None: MappingFile, "field_mapping": QuestionsSpec, "event_mapping": EventListSpec,
+                 "booking_events": BookingEventsSpec}
 
 
 # ------------------------------------------------------------------------------------ loading it
@@ -207,7 +247,8 @@ def load_mapping(path: Path | None = None) -> Mapping:
         all_invitees_list=spec.all_invitees_list,
         event_mapping={name: {"list_id": entry.list_id} if entry.list_id is not None else {"list_name": entry.list_name}
                        for name, entry in (spec.event_mapping or {}).items()},
-        source=path)
+        source=path,
+        booking_events=BookingEvents(**spec.booking_events.model_dump()) if spec.booking_events else BookingEvents())
 
 
 def _parse(text: str) -> tuple[yaml.Node | None, Any]:
@@ -311,7 +352,8 @@ def _explain(loc: tuple, error: dict) -> str:
     if kind in ("too_short", "string_too_short"):
         return "empty: give a value"
     expected = {"dict_type": "a mapping (`key: value` lines)", "model_type": "a mapping (`key: value` lines)",
-                "list_type": "a list ([a, b] or `- a` lines)", "string_type": "a text"}.get(kind)
+                "list_type": "a list ([a, b] or `- a` lines)", "string_type": "a text",
+                "bool_type": "true or false"}.get(kind)
     if expected:
         quote = "; quote it" if kind == "string_type" and isinstance(value, (int, float, bool)) else ""
         return f"expected {expected}, got {_describe(value)}{quote}"

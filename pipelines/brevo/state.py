@@ -5,6 +5,11 @@ sends the contacts that are new, changed, or not `synced`. `sync_log` keeps ever
 run. Both are written in one transaction at the end of a run (or of each import), so a killed sync
 leaves the state of the last completed write, and the next run resends the rest: imports are
 upserts, so sending again never doubles a contact.
+
+`event_state` holds, per booking transition (marts.booking_transitions' key), whether its Brevo custom
+event was sent: written one event at a time, right after Brevo's answer, so a killed sync sends again
+at most the event whose answer it had not recorded (pipelines/brevo/events.py). `events_since` keeps
+the instant events start from, set by the first sync that sends events.
 """
 
 from __future__ import annotations
@@ -33,6 +38,22 @@ create table if not exists {SCHEMA}.sync_log (
     result varchar not null,           -- synced | failed | invalid
     reason varchar,
     logged_at timestamp with time zone not null
+);
+create table if not exists {SCHEMA}.event_state (
+    transition_key varchar primary key,
+    invitee_uri varchar not null,
+    transition varchar not null,
+    occurred_at timestamp with time zone not null,
+    outcome varchar not null,          -- sent | failed | invalid
+    attempts integer not null,
+    sent_at timestamp with time zone,
+    last_run_id varchar,
+    last_error varchar
+);
+create table if not exists {SCHEMA}.events_since (
+    events_since timestamp with time zone not null,
+    recorded_at timestamp with time zone not null,
+    run_id varchar not null
 );
 create table if not exists {SCHEMA}.runs (
     run_id varchar primary key,
@@ -84,3 +105,26 @@ def record(con: Connection, run_id: str, outcomes: list[Outcome]) -> None:
              for o in outcomes])
         con.executemany(f"insert into {SCHEMA}.sync_log values (%s, %s, %s, %s, %s, %s)",
                         [(run_id, o.email, o.operation, o.result, o.reason, now) for o in outcomes])
+
+
+def record_event(con: Connection, run_id: str, transition_key: str, invitee_uri: str, transition: str,
+                 occurred_at: datetime, outcome: str, reason: str | None = None) -> None:
+    """One event's outcome (sent | failed | invalid), committed at once: the exactly-once record."""
+    now = datetime.now(timezone.utc)
+    con.execute(
+        f"""insert into {SCHEMA}.event_state values (%s, %s, %s, %s, %s, 1, %s, %s, %s)
+            on conflict (transition_key) do update set outcome = excluded.outcome,
+                attempts = event_state.attempts + 1, sent_at = excluded.sent_at,
+                last_run_id = excluded.last_run_id, last_error = excluded.last_error""",
+        [transition_key, invitee_uri, transition, occurred_at, outcome, now if outcome == "sent" else None,
+         run_id, reason])
+
+
+def stored_events_since(con: Connection) -> datetime | None:
+    row = con.execute(f"select min(events_since) from {SCHEMA}.events_since").fetchone()
+    return row[0] if row else None
+
+
+def store_events_since(con: Connection, since: datetime, run_id: str) -> None:
+    con.execute(f"insert into {SCHEMA}.events_since values (%s, %s, %s)",
+                [since, datetime.now(timezone.utc), run_id])

@@ -10,6 +10,9 @@ many imports as there are event types, instead of one per combination of types. 
 to completion; its contacts are recorded as synced only then, and only once every import that
 carries them has completed. A handful of contacts (a webhook run's, DIRECT_MAX_CONTACTS) go one by one
 through the synchronous `POST /contacts` instead: an import waits in Brevo's queue.
+
+Then the booking transitions of `marts.booking_transitions` go as Brevo custom events, each exactly
+once (pipelines/brevo/events.py), after the contacts so that each event finds its contact current.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from ..progress import Progress
 from .bootstrap import ensure_attributes, ensure_lists, list_keys
 from .client import BrevoClient
 from .contacts import TABLE, BrevoContact, attribute_types, read_contacts
+from .events import EventsSummary, check_model, due_transitions, events_since, send_events
 from .settings import (
     DEFAULT_API_URL,
     DIRECT_MAX_CONTACTS,
@@ -60,14 +64,17 @@ class SyncSummary:
     seconds: float = 0.0
     samples: list[BrevoContact] = field(default_factory=list)
     dry_run: bool = False
+    events: EventsSummary = field(default_factory=EventsSummary)
 
     def line(self) -> str:
         if self.dry_run:
             return (f"sync (dry run): Brevo accepts the key; would create {self.creates:,}, update {self.updates:,}, skip "
-                    f"{self.skipped:,} unchanged; {self.invalid:,} invalid emails would not be sent")
+                    f"{self.skipped:,} unchanged; {self.invalid:,} invalid emails would not be sent; "
+                    f"{self.events.due:,} booking events would be sent")
         return (f"sync: done in {self.seconds:.1f}s – {self.synced:,} contacts synced ({self.creates:,} new, "
                 f"{self.updates:,} changed), {self.failed:,} failed (retried next run), {self.invalid:,} invalid "
-                f"emails not sent, {self.skipped:,} unchanged; {self.imports} imports, {self.requests} requests")
+                f"emails not sent, {self.skipped:,} unchanged; {self.events.line()}; "
+                f"{self.imports} imports, {self.requests} requests")
 
 
 def _batches(rows_by_email: list[tuple[str, dict]], list_ids: list[int],
@@ -124,6 +131,8 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
     with connect(settings.warehouse, read_only=dry_run) as con:
         if not con.has_table(*TABLE.split(".")):
             raise ConfigError(f"{settings.warehouse.name} has no {TABLE}: run `calendly-elt transform` first")
+        if mapping.booking_events.transitions():
+            check_model(con)
         if dry_run:
             # Sends nothing, but checks the key as the real run would use it: one read-only call, so a
             # missing or refused key fails here (401 → errors.describe) and not on the real run.
@@ -150,10 +159,19 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
             due.append(contact)
         summary.samples = due[:samples]
         if dry_run:
+            if mapping.booking_events.transitions():
+                since = events_since(con, mapping, summary.run_id, datetime.now(timezone.utc), remember=False)
+                summary.events.due = len(due_transitions(con, mapping, since))
             return summary
         record(con, summary.run_id, invalid)
         if due:
             _push(con, settings, mapping, due, state, summary, progress)
+        if mapping.booking_events.transitions():
+            # A client of its own: Brevo limits /events apart from the contact endpoints, so one pacer
+            # would mix two windows' headers.
+            summary.events = send_events(con, _client(settings), mapping, summary.run_id,
+                                         {c.email: c.attributes for c in contacts if c.valid}, progress)
+            summary.requests += summary.events.requests
     summary.seconds = time.monotonic() - started
     return summary
 

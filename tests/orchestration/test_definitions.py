@@ -34,6 +34,8 @@ EDGES = {
     ("marts/bookings", "marts/scheduling_utm"),
     ("marts/bookings", "marts/scheduling_weekday_hour"),
     ("marts/bookings", "marts/brevo_contacts"),
+    ("marts/bookings", "marts/booking_transitions"),
+    ("marts/booking_transitions", "brevo/contacts"),
     ("marts/brevo_contacts", "brevo/contacts"),
     ("marts/contacts", "marts/brevo_contacts"),
     ("marts/scheduling_event_types_weekly", "analytics/scheduling_report"),
@@ -51,6 +53,7 @@ EDGES = {
     ("staging/stg_calendly__event_types", "marts/bookings"),
     ("staging/stg_calendly__invitee_answers", "staging/int_invitee_fields_mapped"),
     ("staging/stg_calendly__invitees", "marts/bookings"),
+    ("staging/stg_calendly__invitees", "marts/booking_transitions"),  # the cancel and reschedule links
     ("staging/stg_calendly__invitees", "staging/int_invitees_statused"),
     ("staging/stg_calendly__organization_memberships", "marts/scheduling_hosts_weekly"),
     ("staging/stg_calendly__routing_form_answers", "staging/int_routing_answers_aggregated"),
