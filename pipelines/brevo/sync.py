@@ -167,10 +167,14 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
         if due:
             _push(con, settings, mapping, due, state, summary, progress)
         if mapping.booking_events.transitions():
+            # Events carry the attributes of contacts Brevo holds as they are now; a contact it refused
+            # (a duplicate SMS, say) gets its event without them, so the event does not fail with it.
+            accepted = load_state(con)
+            attributes = {c.email: c.attributes for c in contacts
+                          if accepted.get(c.email) == (c.payload_hash, "synced")}
             # A client of its own: Brevo limits /events apart from the contact endpoints, so one pacer
             # would mix two windows' headers.
-            summary.events = send_events(con, _client(settings), mapping, summary.run_id,
-                                         {c.email: c.attributes for c in contacts if c.valid}, progress)
+            summary.events = send_events(con, _client(settings), mapping, summary.run_id, attributes, progress)
             summary.requests += summary.events.requests
     summary.seconds = time.monotonic() - started
     return summary
