@@ -49,3 +49,18 @@ class BrevoClient:
         paginator = OffsetPaginator(limit=LIST_PAGE, total_path="count")
         for page in self.rest.paginate(path, paginator=paginator, data_selector=compile_path(key)):
             yield from page
+
+
+def refusal(request: str, exc: Exception) -> str:
+    """One line for the state tables: Brevo's own words for a refusal (`400 duplicate_parameter: …`),
+    else the exception's first line."""
+    response = getattr(exc, "response", None)
+    if response is not None:
+        try:
+            body = response.json()
+            text = f"{response.status_code} {body.get('code', '')}: {body.get('message', '')}"
+        except ValueError:
+            text = f"{response.status_code} {response.text[:200]}"
+    else:
+        text = str(exc)
+    return f"{request} failed: {text}".splitlines()[0][:500]

@@ -34,7 +34,7 @@ from ..exceptions import ConfigError
 from ..mapping import Mapping
 from ..progress import Progress
 from ..warehouse import Connection
-from .client import BrevoClient
+from .client import BrevoClient, refusal
 from .state import SCHEMA, record_event, store_events_since, stored_events_since
 
 TABLE = "marts.booking_transitions"
@@ -125,20 +125,6 @@ def due_transitions(con: Connection, mapping: Mapping, since: datetime) -> list[
     return [dict(zip(names, values)) for values in cursor.fetchall()]
 
 
-def _reason(exc: Exception) -> str:
-    """Brevo's own words for a refusal (`code: message`), else the exception's first line."""
-    response = getattr(exc, "response", None)
-    if response is not None:
-        try:
-            body = response.json()
-            text = f"{response.status_code} {body.get('code', '')}: {body.get('message', '')}"
-        except ValueError:
-            text = f"{response.status_code} {response.text[:200]}"
-    else:
-        text = str(exc)
-    return f"POST /events failed: {text}".splitlines()[0][:500]
-
-
 def send_events(con: Connection, client: BrevoClient, mapping: Mapping, run_id: str,
                 attributes: dict[str, dict[str, Any]], progress: Progress) -> EventsSummary:
     """Send every due transition, one at a time, each recorded the moment Brevo has answered.
@@ -159,7 +145,7 @@ def send_events(con: Connection, client: BrevoClient, mapping: Mapping, run_id: 
         try:
             client.post("/events", event_body(row, attributes.get(row["email"], {})))
         except Exception as exc:  # noqa: BLE001 – recorded; the run goes on, or stops for Brevo's sake
-            record_event(con, *key, "failed", _reason(exc))
+            record_event(con, *key, "failed", refusal("POST /events", exc))
             summary.failed += 1
             progress.add(events_failed=1)
             status = getattr(getattr(exc, "response", None), "status_code", None)

@@ -30,7 +30,7 @@ from ..exceptions import ConfigError
 from ..mapping import load_mapping
 from ..progress import Progress
 from .bootstrap import ensure_attributes, ensure_lists, list_keys
-from .client import BrevoClient
+from .client import BrevoClient, refusal
 from .contacts import TABLE, BrevoContact, attribute_types, read_contacts
 from .events import EventsSummary, check_model, due_transitions, events_since, send_events
 from .settings import (
@@ -220,7 +220,7 @@ def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict
                 client.post("/contacts", {"email": contact.email, "attributes": contact.attributes,
                                           "listIds": list_ids, "updateEnabled": True})
             except Exception as exc:  # noqa: BLE001 – that contact stays pending, the others go on
-                failures.setdefault(contact.email, f"POST /contacts failed: {exc}".splitlines()[0][:500])
+                failures.setdefault(contact.email, refusal("POST /contacts", exc))
             failed = contact.email in failures
             progress.add(**({"contacts_failed": 1} if failed else {"contacts_pushed": 1}))
             record(con, summary.run_id, [

@@ -49,8 +49,9 @@ def test_a_few_changed_contacts_go_by_post_contacts_and_a_refused_one_is_retried
             assert stack.brevo_account.contacts()[email]["attributes"]["BOOKING_STATUS"] == "cancelled"
         assert stack.brevo_account.contacts()[refused_email]["attributes"]["BOOKING_STATUS"] == "booked"
         with duckdb.connect(str(stack.settings.warehouse_path), read_only=True) as con:
-            assert con.execute("select email from brevo_sync.contact_state where outcome = 'failed'").fetchall() \
-                == [(refused_email,)]
+            assert con.execute("select email, last_error from brevo_sync.contact_state where outcome = 'failed'"
+                               ).fetchall() == [(refused_email, "POST /contacts failed: 400 duplicate_parameter: Unable "
+                                                 "to update contact, SMS is already associated with another Contact")]
 
         stack.brevo_account.update_contact("someone.else@example.org", {"SMS": ""}, [], [])
         third = run_sync(stack.settings)
