@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
+import hashlib
 import json
 import random
 import sys
@@ -111,7 +112,9 @@ class CalendlyAccount:
     left, as in a solo account), ``tokens_by_user`` ({user uri: token} for every current host),
     ``users`` ({"owner", "admin", "member", "member2", ...: User resource} of the current members;
     no "admin" when hosts <= 2), ``departed_users`` (User resources of hosts who left the
-    organization: still fetchable, no membership, no token) and ``lock``.
+    organization: still fetchable, no membership, no token), ``lock`` and ``hold_deletions`` (False:
+    invitee data deletion requests are carried out at once; True: they wait for
+    :meth:`complete_deletions`, as Calendly takes up to 7 days).
     """
 
     base_uri = g.BASE_URI
@@ -174,6 +177,12 @@ class CalendlyAccount:
         self._form_routes = data["form_routes"]
         self._type_uris = {m["def"]["key"]: m["uri"] for m in self._type_meta.values()}
         self._listeners: list[Listener] = []
+        # single-use scheduling links by their code; their own RNG so minting links leaves the ids
+        # of every other mutation as they were
+        self._links: dict[str, dict] = {}
+        self._link_rng = random.Random(seed * 1_000_003 + 29)
+        self._deletions: list[dict] = []
+        self.hold_deletions = False
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -476,7 +485,8 @@ class CalendlyAccount:
             inv["updated_at"] = at = g.ts(self._stamp())
             self._emit_invitee("invitee_no_show.deleted", at, inv)
 
-    def _add_booking(self, rng, event_type_uri=None, start_time=None, email=None, submission=None) -> str:
+    def _add_booking(self, rng, event_type_uri=None, start_time=None, email=None, submission=None,
+                     name: str | None = None) -> str:
         if event_type_uri is None:
             live = [m for m in self._type_meta.values() if self._is_live(m["uuid"])]
             meta = rng.choices(live, [m["def"]["weight"] for m in live])[0]
@@ -520,9 +530,12 @@ class CalendlyAccount:
         if ev is None:
             hosts = [rng.choice(meta["hosts"])] if d["pooling"] == "round_robin" else list(meta["hosts"])
             ev = self._new_event(rng, meta["uuid"], start, hosts, at)
-        fields = {"email": email, "first_name": person["first"] if d["split"] else None,
-                  "last_name": person["last"] if d["split"] else None,
-                  "name": f"{person['first']} {person['last']}",
+        first, last = person["first"], person["last"]
+        if name:  # the name the booker typed on the booking page
+            first, _, last = name.strip().partition(" ")
+        fields = {"email": email, "first_name": first if d["split"] else None,
+                  "last_name": (last or None) if d["split"] else None,
+                  "name": f"{first} {last}".strip(),
                   "questions_and_answers": g.answers(rng, d["questions"], person),
                   "timezone": person["timezone"], "tracking": g.tracking(rng, self.shape.utm),
                   "text_reminder_number": person["phone"] if person["sms"] else None, "phone": person["phone"]}
@@ -598,6 +611,111 @@ class CalendlyAccount:
             email = next((a["answer"] for a in sub["questions_and_answers"] if a["question"] in asked and a["answer"]),
                          None)
             return self._add_booking(self._rng, sub["result"]["value"], start_time, email, submission=sub)
+
+    # ------------------------------------------------------------------ single-use scheduling links
+    def create_scheduling_link(self, event_type_uri: str, creator: str | None = None) -> dict:
+        """Mint a single-use link that books ``event_type_uri`` once (what POST /scheduling_links does;
+        the server checks the caller may). Returns the API resource."""
+        with self.lock:
+            t = self._event_types.get(_uuid_of(event_type_uri))
+            if t is None or t["uri"] != event_type_uri or t["deleted_at"] is not None:
+                raise KeyError(f"unknown or deleted event type {event_type_uri}")
+            if not t["active"]:
+                raise ValueError(f"event type is not active: {event_type_uri}")
+            rng = self._link_rng
+            abc = "abcdefghijklmnopqrstuvwxyz0123456789"
+            code = "".join(rng.choice(abc) for _ in range(4)) + "-" + "".join(rng.choice(abc) for _ in range(4))
+            while code in self._links:
+                code = code[:5] + "".join(rng.choice(abc) for _ in range(4))
+            # Calendly's single-use links look like https://calendly.com/d/abcd-brv8/15-minute-meeting
+            url = f"{g.WEB}/d/{code}/{t['slug']}"
+            self._links[code] = {"booking_url": url, "owner": t["uri"], "owner_type": "EventType",
+                                 "created_at": g.ts(self._stamp()), "creator": creator, "used_by": None}
+            return {"booking_url": url, "owner": t["uri"], "owner_type": "EventType"}
+
+    def scheduling_links(self) -> list:
+        """Every link minted, oldest first: booking_url, owner, owner_type, created_at, creator (user uri
+        or None) and used_by (the invitee uri that consumed it, or None)."""
+        with self.lock:
+            return [dict(link) for link in self._links.values()]
+
+    def book_with_link(self, booking_url: str, email: str, name: str | None = None, start=None) -> str:
+        """Someone books through a single-use link: a new invitee of the link's event type (``start``:
+        when, default a free future slot), ``invitee.created`` as for any booking. The link is then used
+        up: booking with it again raises ValueError, as Calendly's page no longer offers it. Returns the
+        invitee uri."""
+        with self.lock:
+            link = self._links.get(booking_url.rstrip("/").split("/d/", 1)[-1].split("/", 1)[0])
+            if link is None or link["booking_url"] != booking_url:
+                raise KeyError(f"unknown scheduling link {booking_url}")
+            if link["used_by"] is not None:
+                raise ValueError(f"this single-use link has already been used: {booking_url}")
+            invitee = self._add_booking(self._rng, link["owner"], start, email, name=name)
+            link["used_by"] = invitee
+            return invitee
+
+    # ------------------------------------------------------------------ invitee data deletion
+    def request_invitee_deletion(self, emails: list, requested_by: str | None = None) -> dict:
+        """What POST /data_compliance/deletion/invitees asks for: carried out now, or, when
+        ``hold_deletions`` is set, left pending until :meth:`complete_deletions`. Returns the request."""
+        with self.lock:
+            request = {"emails": sorted({e.lower() for e in emails}), "requested_by": requested_by,
+                       "requested_at": g.ts(self._stamp()), "completed_at": None}
+            self._deletions.append(request)
+            if not self.hold_deletions:
+                self._erase(request)
+            return dict(request)
+
+    def deletion_requests(self) -> list:
+        """Every deletion request, oldest first (completed_at None while pending)."""
+        with self.lock:
+            return [dict(r) for r in self._deletions]
+
+    def complete_deletions(self) -> int:
+        """Carry out the pending deletion requests (Calendly's "up to 7 days" elapsing). Returns how many."""
+        with self.lock:
+            pending = [r for r in self._deletions if r["completed_at"] is None]
+            for r in pending:
+                self._erase(r)
+            return len(pending)
+
+    def _erase(self, request: dict) -> None:
+        """Calendly's invitee data deletion, as its help center describes it: the invitee's name is
+        deleted, the email anonymized (``<hex>@deleted.calendly.com``) and the questions and answers
+        deleted; the booking itself (event, invitee uri, status, no-show) stays. The name also lives in
+        an invitee's own cancellation (``canceled_by``) and the phone in ``text_reminder_number``; both
+        go too, so nothing served names the person; so does the person's entry among any event's guests
+        (a guest is an email and nothing else). Routing form submissions answered with that email, or
+        submitted by an erased invitee, lose their answers. No webhook event tells of it."""
+        gone = set(request["emails"])
+        at = g.ts(self._stamp())
+        erased = set()
+        for email in gone:
+            for eu in list(self._email_events.pop(email, {})):
+                ev = self._events[eu]
+                for inv in self._invitees_by_event[eu]:
+                    if inv["email"].lower() != email:
+                        continue
+                    anon = hashlib.sha256(inv["uri"].encode()).hexdigest()[:14] + "@deleted.calendly.com"
+                    for c in (inv.get("cancellation"), ev.get("cancellation")):
+                        if c and c["canceler_type"] == "invitee" and c["canceled_by"] == inv["name"]:
+                            c["canceled_by"] = ""
+                    inv.update(email=anon, name="", first_name=None, last_name=None, questions_and_answers=[],
+                               text_reminder_number=None, updated_at=at)
+                    self._email_events.setdefault(anon, {})[eu] = None
+                    erased.add(inv["uri"])
+            person = self._person_by_email.pop(email, None)
+            if person is not None:  # random activity must not book them again
+                self._persons.remove(person)
+        for ev in self._events.values():  # a guest is named by email alone, on any event
+            if any(gst["email"].lower() in gone for gst in ev["event_guests"]):
+                ev["event_guests"] = [gst for gst in ev["event_guests"] if gst["email"].lower() not in gone]
+        for sub in self._subs.values():
+            answered = any(isinstance(a.get("answer"), str) and a["answer"].strip().lower() in gone
+                           for a in sub["questions_and_answers"])
+            if answered or sub["submitter"] in erased:
+                sub.update(questions_and_answers=[], updated_at=at)
+        request["completed_at"] = at
 
     def apply_random_changes(self, seed: int, cancels: int = 20, reschedules: int = 10,
                              no_shows: int = 10, new_bookings: int = 30) -> dict:

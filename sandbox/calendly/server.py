@@ -45,6 +45,11 @@ HOOK_EXISTS = {"title": "Already Exists", "message": "Hook with this url already
 CREATE_HOOK_DENIALS = (NO_ACCESS, NO_ACCESS, NO_ACCESS, NO_ROLE)
 LIST_HOOK_DENIALS = (NO_ROLE, NO_ACCESS, "Unauthorized", "Unauthorized")
 STATUS_BY_METHOD = {"POST": 201, "DELETE": 204}
+STATUS_BY_ROUTE = {("POST", "data_compliance_deletion_invitees"): 202}  # accepted, carried out later
+# the 403 examples of POST /data_compliance/deletion/invitees in the spec
+NOT_ENTERPRISE = "Please upgrade your Calendly account to Enterprise."
+NO_DATA_REQUESTS = ("You must be an admin/owner with the data requests permission enabled to use this resource. "
+                    "Contact Calendly support and ask them to grant you data requests permission.")
 ADMIN_ROLES = ("owner", "admin")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -121,6 +126,8 @@ class Api:
         (r"^/invitee_no_shows/([^/]+)$", "invitee_no_show"),
         (r"^/webhook_subscriptions$", "webhook_subscriptions"),
         (r"^/webhook_subscriptions/([^/]+)$", "webhook_subscription"),
+        (r"^/scheduling_links$", "scheduling_links"),
+        (r"^/data_compliance/deletion/invitees$", "data_compliance_deletion_invitees"),
     )]
     ROUTE_NAMES = [name for _, name in ROUTES]
 
@@ -144,7 +151,8 @@ class Api:
         handler = getattr(self, f"{method.lower()}_{name}", None)
         if handler is None:
             raise ApiError(405, "Method Not Allowed", f"{method} is not supported on this path by the sandbox.")
-        return STATUS_BY_METHOD.get(method, 200), handler(req, *args)
+        status = STATUS_BY_ROUTE.get((method, name)) or STATUS_BY_METHOD.get(method, 200)
+        return status, handler(req, *args)
 
     # ------------------------------------------------------------------ parameters
     def _count(self, req) -> int:
@@ -449,6 +457,48 @@ class Api:
             raise denied()
         return {"resource": sub}
 
+    # ------------------------------------------------------------------ scheduling links
+    def post_scheduling_links(self, req):
+        body = req.json()
+        count = body.get("max_event_count")
+        if count is None:
+            raise invalid("max_event_count", "is required")
+        # the spec's enum is [1] (a JSON number: 1.0 is 1); a boolean is not a number
+        if isinstance(count, bool) or not isinstance(count, (int, float)) or count != 1:
+            raise invalid("max_event_count", "must be 1")
+        owner = self._valid_uri(body.get("owner"), "owner", "event_types", required=True)
+        owner_type = body.get("owner_type")
+        if owner_type is None:
+            raise invalid("owner_type", "is required")
+        if owner_type != "EventType":
+            raise invalid("owner_type", "must be EventType")
+        t = self.a.event_type(_uuid_of(owner))
+        if t is None or t["uri"] != owner or t["deleted_at"] is not None:
+            raise not_found()  # a deleted type is still readable, but nothing can be booked on it
+        # owners and admins link any type of the organization; a member only the types they host
+        if not req.admin and req.caller["uri"] not in self.a.event_type_hosts(_uuid_of(owner)):
+            raise denied(NO_ACCESS)
+        if not t["active"]:  # switched off: its booking page takes no bookings, a link could not either
+            raise invalid("owner", "event type is inactive")
+        return {"resource": self.a.create_scheduling_link(owner, creator=req.caller["uri"])}
+
+    # ------------------------------------------------------------------ data compliance
+    def post_data_compliance_deletion_invitees(self, req):
+        if not self.a.shape.data_deletion_on_plan:
+            raise denied(NOT_ENTERPRISE)
+        if not req.admin:
+            raise denied(NO_DATA_REQUESTS)
+        body = req.json()
+        emails = body.get("emails")
+        if emails is None:
+            raise invalid("emails", "is required")
+        if not isinstance(emails, list) or not emails:
+            raise invalid("emails", "must be a non-empty list")
+        if not all(isinstance(e, str) and EMAIL.match(e) for e in emails):
+            raise invalid("emails", "must be valid emails")
+        # 202 whatever the emails match: the answer says nothing of who was an invitee
+        self.a.request_invitee_deletion(emails, requested_by=req.caller["uri"])
+        return {}
 
     # ------------------------------------------------------------------ webhook subscriptions
     def _hook_access(self, req, org: str, scope: str, user: str | None, denials: tuple) -> None:

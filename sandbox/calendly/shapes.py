@@ -21,6 +21,8 @@ class Shape:
     hosts: int = 5  # users in the organization; 1 = a solo user who owns their own organization
     routing_forms: int = 2  # published routing forms (0 = none, and no submissions)
     routing_forms_on_plan: bool = True  # False: a plan without routing forms: listing them answers 403
+    # True: the Enterprise plan, whose owners and admins may request invitee data deletion (other plans: 403)
+    data_deletion_on_plan: bool = False
     custom_questions: bool = True  # False: event types ask nothing, every questions_and_answers is []
     utm: bool = True  # False: every tracking.* value is null (invitees and routing-form submissions)
     null_timezones: float = 0.0  # share of invitees whose timezone is null (the spec allows it)
@@ -77,7 +79,7 @@ PROFILES: dict[str, Profile] = {
     "team": Profile(Shape(), events=3000, rate_limit=500,
                     description="5 hosts, custom questions, 2 routing forms, UTM links, some churn"),
     "enterprise": Profile(Shape(hosts=25, routing_forms=4, group_size=(101, 160), deleted_event_types=1,
-                                departed_hosts=2), events=2000, rate_limit=500,
+                                departed_hosts=2, data_deletion_on_plan=True), events=2000, rate_limit=500,
                           description="25 hosts (2 departed), webinars of 100+ invitees, 4 routing forms, "
                                       "a deleted event type"),
     "messy": Profile(Shape(hosts=8, routing_forms=3, utm=False, null_timezones=0.2, unknown_timezones=0.05,
