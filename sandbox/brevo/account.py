@@ -13,6 +13,9 @@ server's timer thread) applies them and completes the process report.
 Custom events (`POST /events`) are kept in the order they were accepted, with everything sent
 (:meth:`BrevoAccount.events`), so a test can assert exactly what reached Brevo.
 
+Deleting a contact (:meth:`BrevoAccount.delete_contact`) removes it with everything attached to it:
+its list memberships, its SMS (free for another contact again) and its kept events.
+
 Every method takes the account lock itself; the HTTP side never touches the dicts directly.
 """
 
@@ -26,6 +29,8 @@ from datetime import date, datetime, timezone
 ATTRIBUTE_TYPES = ("text", "date", "float", "boolean")
 # A new Brevo account has these contact attributes (EMAIL is the identifier, not an attribute).
 DEFAULT_ATTRIBUTES = (("FIRSTNAME", "text"), ("LASTNAME", "text"), ("SMS", "text"))
+# The email the sandbox account is registered with (`GET /account`): Brevo refuses to delete its contact.
+OWNER_EMAIL = "owner@sandbox.example"
 EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
 SMS = re.compile(r"^\+[1-9][0-9]{6,14}$")  # E.164: "+", country code, at most 15 digits in all
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -125,7 +130,7 @@ class BrevoAccount:
         change; nothing in it depends on the contacts)."""
         return {
             "organization_id": "5a0dbb0c5a4d5a0dbb0c5a4d", "user_id": 1, "enterprise": False,
-            "email": "owner@sandbox.example", "firstName": "Sandbox", "lastName": "Owner",
+            "email": OWNER_EMAIL, "firstName": "Sandbox", "lastName": "Owner",
             "companyName": "Brevo sandbox",
             "address": {"city": "Paris", "country": "France", "street": "1 Sandbox Street", "zipCode": "75001"},
             "dateTimePreferences": {"timezone": "UTC", "timeFormat": "24", "dateFormat": "dd-mm-yyyy"},
@@ -369,6 +374,25 @@ class BrevoAccount:
                 self._by_id[c["id"]] = new_key
                 if c["sms"] is not None:
                     self._by_sms[c["sms"]] = new_key
+
+    def delete_contact(self, email: str) -> bool:
+        """DELETE /contacts/{identifier}: False if there is no such contact (anymore).
+
+        Brevo's help centre ("Delete contacts") says deleting "will remove all of their information
+        stored on your Brevo account ... including attributes, history, and other related
+        information": so the contact's kept events go too (matched by contact id, which survives an
+        email change), and a later contact with the same email is a new one with a new id. An
+        import still queued that names the email creates it again when applied, as in Brevo."""
+        with self.lock:
+            c = self._contacts.pop(email, None)
+            if c is None:
+                return False
+            del self._by_id[c["id"]]
+            if c["sms"] is not None:
+                self._by_sms.pop(c["sms"], None)
+            # list membership lives on the contact (listIds), so it is gone with it
+            self._events = [e for e in self._events if e["contact_id"] != c["id"]]
+            return True
 
     # ------------------------------------------------------------------ imports
     def submit_import(self, rows: list, list_ids: list, update_existing: bool = True,

@@ -1,6 +1,6 @@
 """The HTTP face of the Brevo sandbox: Brevo API v3's account details (`GET /account`), contact
 routes (attributes, folders, lists, list membership, single contacts, asynchronous imports and their
-processes) and custom events (`POST /events`), its errors, its per-key rate limits with
+processes, deletion) and custom events (`POST /events`), its errors, its per-key rate limits with
 ``x-sib-ratelimit-*`` headers, and injected faults, over the standard library's ``ThreadingHTTPServer``.
 
 :class:`Api` maps (method, path, query, body) to (status, JSON body) and knows nothing of
@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from ..faults import RESET, FaultInjector
 from ..http import JsonHandler, Sandbox
 from ..ratelimit import FixedWindowLimiter
-from .account import ATTRIBUTE_TYPES, BrevoAccount, Rejected, valid_email
+from .account import ATTRIBUTE_TYPES, OWNER_EMAIL, BrevoAccount, Rejected, valid_email
 
 BASE = "/v3"
 MAX_LIST_MEMBERS = 150  # emails (or ids) per list add/remove call
@@ -37,6 +37,9 @@ BATCH_GONE = "POST /contacts/batch is deprecated since 2026-10-30; use POST /con
 RATE_HEADERS = ("x-sib-ratelimit-limit", "x-sib-ratelimit-remaining", "x-sib-ratelimit-reset")
 # Names under /contacts/ that are collections, never a contact identifier.
 RESERVED = "attributes|folders|lists|import|batch|export|segments|doubleOptinConfirmation"
+# identifierType of /contacts/{identifier}; the sandbox keeps no EXT_ID, WHATSAPP or LANDLINE_NUMBER.
+IDENTIFIER_TYPES = ("email_id", "contact_id", "phone_id", "ext_id", "whatsapp_id", "landline_number_id")
+UNKEPT_IDENTIFIER_TYPES = ("ext_id", "whatsapp_id", "landline_number_id")
 # POST /events (createEvent). Brevo documents: event names and event property keys of at most 255
 # letters, digits, "-" and "_"; event_properties of at most 50 KB (taken here as 50,000 bytes of
 # compact JSON, the stricter reading of "50Kb").
@@ -125,6 +128,7 @@ class Api:
         ("POST", r"^/contacts$", "contact_create"),
         ("PUT", rf"^/contacts/(?!(?:{RESERVED})$)([^/]+)$", "contact_update"),
         ("GET", rf"^/contacts/(?!(?:{RESERVED})$)([^/]+)$", "contact_get"),
+        ("DELETE", rf"^/contacts/(?!(?:{RESERVED})$)([^/]+)$", "contact_delete"),
         ("POST", r"^/contacts/batch$", "batch"),
         ("POST", r"^/events$", "event"),
     )]
@@ -302,7 +306,7 @@ class Api:
 
     def _contact(self, req, identifier: str) -> str:
         kind = req.query.get("identifierType")
-        if kind not in (None, "email_id", "contact_id", "phone_id", "ext_id", "whatsapp_id", "landline_number_id"):
+        if kind is not None and kind not in IDENTIFIER_TYPES:
             raise bad("identifierType is invalid")
         email = self.a.find(identifier, kind)
         if email is None:
@@ -324,6 +328,37 @@ class Api:
             raise ApiError(400, e.code, e.message, e.metadata) from None
         except KeyError:  # deleted meanwhile
             raise ApiError(404, "document_not_found", "Contact does not exist") from None
+        return 204, None
+
+    def do_contact_delete(self, req, identifier):
+        """deleteContact: 204, or 404 for no such contact. Without identifierType only an email or a
+        contact id designates a contact (the spec's "Option 1"), so anything else is a 400, as is a
+        malformed value: a client must not read a typo as "already deleted". The contact of the
+        account's registered email is refused with 405, the one case the spec gives that status."""
+        kind = req.query.get("identifierType")
+        if kind is not None and kind not in IDENTIFIER_TYPES:
+            raise bad("identifierType is invalid")
+        if kind is None:
+            if "@" in identifier:
+                kind = "email_id"
+            elif identifier.isdigit():
+                kind = "contact_id"
+            else:
+                raise bad("identifier must be an email or a contact id; pass identifierType for another identifier")
+        if kind == "email_id" and not valid_email(identifier):
+            raise bad("Invalid email address")
+        if kind == "contact_id" and not identifier.isdigit():
+            raise bad("contact_id must be an integer")
+        if kind == "phone_id" and not re.match(r"^\+?[0-9]+$", identifier):
+            raise bad("Invalid phone number")
+        if kind in UNKEPT_IDENTIFIER_TYPES:
+            raise bad(f"identifierType {kind} is not supported by the sandbox (its contacts have none)")
+        email = self.a.find(identifier, kind)
+        if email == OWNER_EMAIL:
+            raise ApiError(405, "method_not_allowed",
+                           "You're not allowed to delete registered email contact with Brevo")
+        if email is None or not self.a.delete_contact(email):  # or deleted meanwhile
+            raise ApiError(404, "document_not_found", "Contact does not exist")
         return 204, None
 
     def do_batch(self, req):
@@ -609,7 +644,7 @@ class BrevoSandbox(Sandbox):
         elif key != self.account.api_key:
             status, out = 401, UNAUTHORIZED
         elif route == "unknown":
-            # Brevo's other operations (DELETE, GET /contacts, ...) are not served here
+            # Brevo's other operations (GET /contacts, DELETE /contacts/lists/{listId}, ...): not served here
             status, out = (405, {"code": "method_not_allowed",
                                  "message": f"{h.command} Method is not allowed on this path (or not supported by the Brevo sandbox)"}) \
                 if other_method else (404, {"code": "document_not_found", "message": "Invalid route or not supported by the Brevo sandbox"})

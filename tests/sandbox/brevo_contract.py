@@ -41,7 +41,7 @@ SERVED = {
     "/contacts/attributes/{attributeCategory}/{attributeName}": ["post"],
     "/contacts/folders": ["get", "post"], "/contacts/lists": ["get", "post"], "/contacts/lists/{listId}": ["get"],
     "/contacts/lists/{listId}/contacts/add": ["post"], "/contacts/lists/{listId}/contacts/remove": ["post"],
-    "/contacts": ["post"], "/contacts/{identifier}": ["get", "put"], "/contacts/batch": ["post"],
+    "/contacts": ["post"], "/contacts/{identifier}": ["get", "put", "delete"], "/contacts/batch": ["post"],
     "/events": ["post"],
 }
 
@@ -52,8 +52,8 @@ def patch_spec(spec: dict) -> dict:
     patched = []
 
     # Defect 1: responses without a body are written `content: {}` (201 of createAttribute,
-    # 204 of createContact/updateContact/createEvent). openapi-core reads a present-but-empty content map as
-    # "a body is required" and fails every empty answer with MissingData; OAS 3.0 means no body.
+    # 204 of createContact/updateContact/deleteContact/createEvent). openapi-core reads a present-but-empty
+    # content map as "a body is required" and fails every empty answer with MissingData; OAS 3.0 means no body.
     # The key is removed, only for the operations the sandbox serves.
     for path, methods in SERVED.items():
         for method in methods:

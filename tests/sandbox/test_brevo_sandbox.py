@@ -127,7 +127,8 @@ def test_keep_alive_and_stats(env):
     assert stats["requests"] == 3 and stats["by_route"]["attributes_list"] == 3 and stats["by_status"] == {200: 3}
     assert set(stats["by_route"]) >= {"import", "process", "attributes_list", "attribute_create", "lists_list",
                                       "list_create", "folders_list", "folder_create", "list_add", "list_remove",
-                                      "contact_create", "contact_update", "contact_get", "batch", "unknown"}
+                                      "contact_create", "contact_update", "contact_get", "contact_delete", "batch",
+                                      "unknown"}
     entry = env.sandbox.request_log[0]
     assert {k: entry[k] for k in ("method", "path", "query", "body", "status")} == \
         {"method": "GET", "path": "/contacts/attributes", "query": {}, "body": None, "status": 200}
