@@ -559,9 +559,11 @@ class CalendlyAccount:
         with self.lock:
             rng = self._rng
             if form_uri is None:
-                if not self._forms:
-                    raise ValueError("the account has no routing forms")
-                form = self._forms[self._form_keys[rng.randrange(len(self._form_keys))][1]]
+                keys = [key for key in self._form_keys if not routed or self._bookable_routes(key[1])]
+                if not keys:
+                    raise ValueError("the account has no routing forms" + (" routing to a bookable event type"
+                                                                           if routed and self._forms else ""))
+                form = self._forms[keys[rng.randrange(len(keys))][1]]
             else:
                 form = self._forms.get(_uuid_of(form_uri))
                 if form is None or form["uri"] != form_uri:
@@ -573,8 +575,11 @@ class CalendlyAccount:
                 self._persons.append(person)
                 self._person_by_email[person["email"]] = person
             at = g.ts(self._stamp())
-            sub = g.unrouted_submission(rng, form, self._form_routes[_uuid_of(form["uri"])], self._type_uris,
-                                        person, at, self.shape.utm, routed=routed)
+            form_uuid = _uuid_of(form["uri"])
+            # Routed: to a page someone can book (a type switched off or deleted takes no booking).
+            routes = self._bookable_routes(form_uuid) if routed else self._form_routes[form_uuid]
+            sub = g.unrouted_submission(rng, form, routes, self._type_uris, person, at, self.shape.utm,
+                                        routed=routed)
             self._add_unknown_fields(rng, sub, "routing_form_submission")
             uuid = _uuid_of(sub["uri"])
             self._subs[uuid] = sub
@@ -582,6 +587,10 @@ class CalendlyAccount:
             if self._listeners:
                 self._emit("routing_form_submission.created", at, sub)
             return sub["uri"]
+
+    def _bookable_routes(self, form_uuid: str) -> tuple:
+        """The keys of the live event types a form routes to."""
+        return tuple(k for k in self._form_routes[form_uuid] if self._is_live(_uuid_of(self._type_uris[k])))
 
     def set_event_type_active(self, event_type_uri: str, active: bool) -> None:
         """A host switches an event type off (no new bookings; still listed) or on again. No webhook

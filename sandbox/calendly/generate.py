@@ -731,7 +731,7 @@ def unrouted_submission(rng: random.Random, form: dict, routes: tuple, type_uris
     r = rng.random()
     if routed:
         if not routes:
-            raise ValueError(f"routing form {form['uri']} routes to no event type of this account")
+            raise ValueError(f"routing form {form['uri']} routes to no bookable event type of this account")
         r = 0.9
     if r < 0.45:
         result = {"type": "custom_message", "value": {
