@@ -36,6 +36,9 @@ SMS = re.compile(r"^\+[1-9][0-9]{6,14}$")  # E.164: "+", country code, at most 1
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
+SMS_HELD = "held by another contact"
+
+
 def valid_email(value) -> bool:
     return isinstance(value, str) and len(value) <= 254 and EMAIL.match(value) is not None
 
@@ -417,6 +420,24 @@ class BrevoAccount:
         with self.lock:
             return sorted(self._jobs)
 
+    def _set_given(self, email: str, c: dict, values: dict) -> dict[str, str]:
+        """Set the non-blank `values` on contact `c` (an import row's or an event's contact_properties):
+        an attribute the account lacks or a value not of its type is dropped, as is an SMS another
+        contact holds (SMS_HELD). Returns what was dropped, by name, with the reason."""
+        dropped = {}
+        for name, value in values.items():
+            if _empty(value):
+                continue
+            reason = self._check(name, value)
+            if reason:
+                dropped[name] = reason
+            elif name == "SMS":
+                if not self._set_sms(email, c, value):
+                    dropped[name] = SMS_HELD
+            else:
+                c["attributes"][name] = value
+        return dropped
+
     def apply_import(self, pid: int) -> None:
         """Apply a queued import, row by row, and complete its report.
 
@@ -450,18 +471,10 @@ class BrevoAccount:
                 if c is None:
                     c = self._new_contact(key, now)
                 if not existed or job["update"]:
-                    dropped = {}
-                    for name, value in values.items():
-                        if _empty(value):
-                            continue
-                        reason = self._check(name, value)
-                        if reason:
-                            dropped[name] = reason
-                        elif name == "SMS":
-                            if not self._set_sms(key, c, value):
-                                report["duplicate_sms"].append(key)
-                        else:
-                            c["attributes"][name] = value
+                    dropped = self._set_given(key, c, values)
+                    if dropped.get("SMS") == SMS_HELD:  # an import reports it apart from dropped values
+                        del dropped["SMS"]
+                        report["duplicate_sms"].append(key)
                     if existed and job["empty"]:
                         for name in columns:
                             if _empty(values.get(name)):
@@ -535,18 +548,7 @@ class BrevoAccount:
             if email in self._refused_event_emails:
                 raise Rejected("invalid_parameter", f"Event refused for {email} (sandbox knob refuse_events_for)")
             c = self._new_contact(email) if created else self._contacts[email]
-            dropped = {}
-            for name, value in (event.get("contact_properties") or {}).items():
-                if _empty(value):
-                    continue
-                reason = self._check(name, value)
-                if reason:
-                    dropped[name] = reason
-                elif name == "SMS":
-                    if not self._set_sms(email, c, value):
-                        dropped[name] = "held by another contact"
-                else:
-                    c["attributes"][name] = value
+            dropped = self._set_given(email, c, event.get("contact_properties") or {})
             now = _now()
             if event.get("contact_properties"):
                 c["modifiedAt"] = now

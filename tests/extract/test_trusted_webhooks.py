@@ -6,7 +6,6 @@ narrow subscription sends the run back to the safe one."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -18,6 +17,7 @@ from pipelines.webhooks import LandingStore, landing_path
 from pipelines.webhooks.subscriptions import Subscriptions, client_for
 from sandbox.calendly import CalendlyAccount, CalendlySandbox
 from sandbox.calendly.shapes import Shape
+from tests.webhooks.landed import wait_for_landing
 from tests.webhooks.receiver import serving
 
 from .conftest import NOW, settings_for
@@ -44,13 +44,6 @@ def _extract(settings, sandbox) -> tuple[int, list[str]]:
     return sandbox.stats()["by_route"].get("invitees", 0), [line for line in lines if "webhooks" in line]
 
 
-def _wait_for(store: LandingStore, count: int) -> None:
-    deadline = time.monotonic() + 15
-    while store.pending_summary().count < count:
-        assert time.monotonic() < deadline, f"{count} deliveries did not land"
-        time.sleep(0.05)
-
-
 def test_a_healthy_subscription_replaces_the_no_show_window_reads(tmp_path):
     account = CalendlyAccount.generate(seed=37, events=300, now=NOW)
     with CalendlySandbox(account, rate_limit=0) as sandbox:
@@ -68,7 +61,7 @@ def test_a_healthy_subscription_replaces_the_no_show_window_reads(tmp_path):
             # The subscription has covered the whole time since that run: changes come by webhook.
             account.mark_no_show(_ended_active(account, marked=False))
             account.unmark_no_show(_ended_active(account, marked=True))
-            _wait_for(store, 2)
+            wait_for_landing(store, 2)
             reads, lines = _extract(settings, sandbox)
             assert reads == 0 and "webhooks trusted" in lines[0]
             assert differences(settings.warehouse, account.truth()) == []
@@ -124,12 +117,12 @@ def test_a_trusted_run_costs_the_listing_and_five_requests_and_submitters_come_b
             # Submitted (delivered, merged as it came), then booked: the booking's invitee.created names the
             # submission, which is read once, with its submitter.
             routed = account.add_routing_form_submission(routed=True)
-            _wait_for(store, 1)
+            wait_for_landing(store, 1)
             summary, stats, _ = _run(settings, sandbox)
             assert summary.rows_loaded["routing_form_submissions"] == 1 and "routing_form_submissions" not in stats
             assert _submitter(settings, routed) is None
             booked = account.book_from_submission(routed)
-            _wait_for(store, 1)
+            wait_for_landing(store, 1)
             summary, stats, lines = _run(settings, sandbox)
             assert "webhooks trusted" in lines[0] and stats["routing_form_submission"] == 1
             assert summary.counts["webhook_reads"] == 1 and "routing_form_submissions" not in stats
@@ -139,7 +132,7 @@ def test_a_trusted_run_costs_the_listing_and_five_requests_and_submitters_come_b
             # The same through the webhook run (the Dagster sensor's: landed deliveries only).
             routed = account.add_routing_form_submission(routed=True)
             booked = account.book_from_submission(routed)
-            _wait_for(store, 2)
+            wait_for_landing(store, 2)
             summary, stats, _ = _run(settings, sandbox, webhooks_only=True)
             assert stats == {"routing_form_submission": 1}
             assert _submitter(settings, routed) == booked
@@ -188,7 +181,7 @@ def test_a_trusted_run_of_a_member_or_an_account_without_routing_forms(tmp_path,
             hosted = next(t["uri"] for t in account.truth()["event_types"] if t["active"] and not t["deleted_at"]
                           and account.event_type_hosts(t["uri"].rsplit("/", 1)[1]) == [me])
             booked = account.add_booking(hosted)
-            _wait_for(store, 1)
+            wait_for_landing(store, 1)
             summary, stats, lines = _run(settings, sandbox)
             assert "webhooks trusted" in lines[0] and summary.rows_loaded["invitees"] >= 1
             with connect(settings.warehouse, read_only=True) as con:

@@ -3,7 +3,6 @@ receiver (uvicorn), lands in SQLite, the sensor starts a run, and BOOKING_STATUS
 sandbox – with no listing of Calendly, only the webhook's payload."""
 
 import json
-import time
 from contextlib import ExitStack
 
 import dagster as dg
@@ -18,6 +17,7 @@ from pipelines.transform import target_path
 from pipelines.webhooks import LandingStore, landing_path
 from tests.orchestration.deployment import SandboxDeployment, deployed
 from tests.sync.expected import brevo_differences
+from tests.webhooks.landed import wait_for_landing
 from tests.webhooks.receiver import serving
 
 SIGNING_KEY = "whsec-orchestration-test"
@@ -46,11 +46,8 @@ class Deployment(SandboxDeployment):
                                           resources={"calendly_elt": CalendlyEltConfig()})
         return sensor.evaluate_tick(context)
 
-    def wait_for_landing(self, count: int, timeout: float = 15) -> None:
-        deadline = time.monotonic() + timeout
-        while self.store.pending_summary().count < count:
-            assert time.monotonic() < deadline, f"{count} deliveries did not land in {timeout}s"
-            time.sleep(0.05)
+    def wait_for_landing(self, count: int) -> None:
+        wait_for_landing(self.store, count)
 
     def close(self):
         self._stack.close()
