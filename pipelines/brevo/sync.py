@@ -189,13 +189,6 @@ def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict
     list_id = ensure_lists(client, names, ids)
     all_list = list_id[mapping.all_invitees_list]
 
-    # One group per list; every contact is at least in the all-invitees list.
-    groups: dict[str, list[BrevoContact]] = {}
-    for contact in due:
-        type_lists = [k for k in contact.lists if k != mapping.all_invitees_list] or [mapping.all_invitees_list]
-        for key in type_lists:
-            groups.setdefault(key, []).append(contact)
-    pending = Counter(m.email for members in groups.values() for m in members)  # imports left per contact
     failures: dict[str, str] = {}
     by_email = {c.email: c for c in due}
     # First free the phone numbers that move to another contact: Brevo keeps an SMS on one contact,
@@ -209,7 +202,8 @@ def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict
         except Exception as exc:  # noqa: BLE001 – those contacts stay pending, the run goes on
             for email in emails:
                 failures.setdefault(email, f"freeing the SMS failed: {exc}".splitlines()[0][:500])
-    if len(due) <= DIRECT_MAX_CONTACTS:
+    direct = len(due) <= DIRECT_MAX_CONTACTS
+    if direct:
         # A few contacts (a webhook run's): one synchronous `POST /contacts` each, with every list it
         # belongs to. An import is queued in Brevo and may wait there for seconds or minutes; this
         # call has applied the change when it answers. Same effect as the import: the attributes
@@ -227,7 +221,13 @@ def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict
                 Outcome(contact.email, "update" if contact.email in state else "create",
                         "failed" if failed else "synced", contact.payload_hash,
                         failures.get(contact.email) or "; ".join(contact.notes) or None)])
-        groups = {}
+    # Otherwise imports: one group per list; every contact is at least in the all-invitees list.
+    groups: dict[str, list[BrevoContact]] = {}
+    for contact in [] if direct else due:
+        type_lists = [k for k in contact.lists if k != mapping.all_invitees_list] or [mapping.all_invitees_list]
+        for key in type_lists:
+            groups.setdefault(key, []).append(contact)
+    pending = Counter(m.email for members in groups.values() for m in members)  # imports left per contact
     for key, members in sorted(groups.items()):
         list_ids = sorted({all_list, list_id[key]})
         for body, emails in _batches([(m.email, m.attributes) for m in members], list_ids):
