@@ -1,5 +1,5 @@
 """dagster-dbt's `DbtCliResource` minus two start-up costs this project never uses (~4 s per dbt command,
-measured: bench/webhook_latency_bench.py, docs/benchmarks.md).
+measured once with cProfile; the latency they cost: bench/webhook_latency_bench.py, docs/benchmarks.md).
 
 Before starting dbt, `DbtCliResource.cli` (dagster-dbt 0.29) runs `dbt --version` in a subprocess to tell
 dbt Core from the Fusion engine (~1.8 s), and builds a dbt adapter in this process, loading every macro
