@@ -39,7 +39,8 @@ CONTACT_COLUMNS = {"first_name": "first_name", "last_name": "last_name", "compan
                    "start_time": "latest_start_time", "booking_status": "booking_status"}
 CONTACT_FIELDS = set(CONTACT_COLUMNS)
 # marts.brevo_contacts' own columns; one column per mapped attribute sits beside them, named as the attribute.
-PAYLOAD_COLUMNS = ("email", "lists", "payload_hash", "email_is_valid", "sms_kept_by", "notes")
+PAYLOAD_COLUMNS = ("email", "lists", "payload_hash", "email_is_valid", "sms_kept_by", "notes",
+                   "rebook_invitee_uri", "rebook_event_type_uri", "rebook_bookable")
 # A Brevo attribute name: letters, digits and underscores (it is also a column name).
 _ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 ALL_INVITEES_LIST = "Calendly: All invitees"
@@ -62,12 +63,24 @@ class BookingEvents:
 
 
 @dataclass(frozen=True)
+class RebookingLinks:
+    """`rebooking_links:` – a single-use Calendly scheduling link per re-booking episode (a contact whose
+    latest booking is cancelled or a no-show), in a Brevo attribute (docs/sync.md)."""
+    enabled: bool = True
+    attribute: str = "REBOOK_URL"
+    # Links minted by one run at most (and at most half the window's X-RateLimit-Limit): a first sync
+    # with thousands of episodes leaves the rest to later runs instead of spending the extract's budget.
+    max_per_run: int = 100
+
+
+@dataclass(frozen=True)
 class Mapping:
     field_mapping: dict[str, Any]
     all_invitees_list: str = ALL_INVITEES_LIST
     event_mapping: dict[str, dict] = field(default_factory=dict)
     source: Path | None = None
     booking_events: BookingEvents = field(default_factory=BookingEvents)
+    rebooking_links: RebookingLinks = field(default_factory=RebookingLinks)
 
     def dbt_vars(self) -> dict[str, Any]:
         """The dbt vars this mapping sets (every dbt invocation passes them: pipelines/transform.py).
@@ -183,6 +196,12 @@ class BookingEventsSpec(_Strict):
     events_since: Annotated[Optional[datetime], BeforeValidator(_timestamp)] = None
 
 
+class RebookingLinksSpec(_Strict):
+    enabled: bool = True
+    attribute: Annotated[str, AfterValidator(_attribute_name)] = RebookingLinks.attribute
+    max_per_run: Annotated[int, Field(ge=1)] = RebookingLinks.max_per_run
+
+
 # A field_mapping value: a contact field's name, or `questions:`. The tags only route the value to its
 # model; they appear in pydantic's error locations, and _key_path drops them.
 _FIELD_TAG, _QUESTIONS_TAG = "<contact field>", "<questions>"
@@ -197,6 +216,20 @@ class MappingFile(_Strict):
     all_invitees_list: Annotated[str, Field(min_length=1)] = ALL_INVITEES_LIST
     event_mapping: Optional[dict[Annotated[str, BeforeValidator(_number_as_text)], EventListSpec]] = None
     booking_events: Optional[BookingEventsSpec] = None
+    rebooking_links: Optional[RebookingLinksSpec] = None
+
+    @model_validator(mode="after")
+    def _rebook_attribute_is_its_own(self) -> "MappingFile":
+        links = self.rebooking_links or RebookingLinksSpec()
+        taken = {a.upper(): a for a in self.field_mapping}
+        if links.enabled and links.attribute.upper() in taken:
+            if self.rebooking_links is not None and "attribute" in self.rebooking_links.model_fields_set:
+                raise PydanticCustomError("rebook_attribute", "field_mapping fills this attribute already: give "
+                                          "the re-booking link another one", {"at": "rebooking_links.attribute"})
+            raise PydanticCustomError("rebook_attribute", "the re-booking link fills this attribute (rebooking_links"
+                                      ".attribute's default): map another one, or set rebooking_links.attribute",
+                                      {"at": f"field_mapping.{taken[links.attribute.upper()]}"})
+        return self
 
     @field_validator("field_mapping")
     @classmethod
@@ -212,7 +245,7 @@ class MappingFile(_Strict):
 
 # The keys each level of the file may have, for "unknown key" errors: by the first key of the location.
 _ALLOWED_KEYS = {None: MappingFile, "field_mapping": QuestionsSpec, "event_mapping": EventListSpec,
-                 "booking_events": BookingEventsSpec}
+                 "booking_events": BookingEventsSpec, "rebooking_links": RebookingLinksSpec}
 
 
 # ------------------------------------------------------------------------------------ loading it
@@ -248,7 +281,8 @@ def load_mapping(path: Path | None = None) -> Mapping:
         event_mapping={name: {"list_id": entry.list_id} if entry.list_id is not None else {"list_name": entry.list_name}
                        for name, entry in (spec.event_mapping or {}).items()},
         source=path,
-        booking_events=BookingEvents(**spec.booking_events.model_dump()) if spec.booking_events else BookingEvents())
+        booking_events=BookingEvents(**spec.booking_events.model_dump()) if spec.booking_events else BookingEvents(),
+        rebooking_links=RebookingLinks(**spec.rebooking_links.model_dump()) if spec.rebooking_links else RebookingLinks())
 
 
 def _parse(text: str) -> tuple[yaml.Node | None, Any]:
@@ -299,7 +333,8 @@ def _schema_error(path: Path, root: yaml.Node, exc: ValidationError) -> str:
     found = []
     for error in exc.errors():
         loc = _key_path(error)
-        on_key = error["type"] in ("extra_forbidden", "duplicate_attribute") or "[key]" in error["loc"]
+        on_key = error["type"] in ("extra_forbidden", "duplicate_attribute") or "[key]" in error["loc"] \
+            or error.get("ctx", {}).get("at", "").startswith("field_mapping.")
         node, key = _locate(root, loc, on_key)
         found.append(((error["type"] == "missing", node.start_mark.line, node.start_mark.column), node, key, loc, error))
     found.sort(key=lambda item: item[0])
@@ -313,6 +348,8 @@ def _key_path(error: dict) -> tuple:
     """The error's location as keys and list indices of the file: without the union's tags and
     pydantic's `[key]`, with the key a custom error names."""
     loc = tuple(part for part in error["loc"] if part not in (_FIELD_TAG, _QUESTIONS_TAG, "[key]"))
+    if error["type"] == "rebook_attribute":  # a check across two keys: placed on the one it names
+        return tuple(error["ctx"]["at"].split("."))
     return loc + (error["ctx"]["key"],) if error["type"] == "duplicate_attribute" else loc
 
 

@@ -24,12 +24,17 @@ class BrevoContact:
     payload_hash: str  # changes exactly when what Brevo would receive changes
     notes: list[str] = field(default_factory=list)  # what was left out, for the sync log
     valid: bool = True
-    release_sms: list[str] = field(default_factory=list)  # SMS attributes to blank: another contact takes the number
+    # Attributes to blank in Brevo before the push (an import leaves out what it is not given): an SMS
+    # another contact takes, a re-booking link whose episode ended (rebook_links.attach).
+    blank: list[str] = field(default_factory=list)
 
 
 def attribute_types(mapping: Mapping) -> dict[str, str]:
-    """Brevo attribute → the type it needs (MEETING_DATE is a date)."""
-    return {attribute: FIELD_TYPES.get(source, "text") for attribute, source in mapping.attribute_sources().items()}
+    """Brevo attribute → the type it needs (MEETING_DATE is a date; the re-booking link is text)."""
+    types = {attribute: FIELD_TYPES.get(source, "text") for attribute, source in mapping.attribute_sources().items()}
+    if mapping.rebooking_links.enabled:
+        types[mapping.rebooking_links.attribute] = "text"
+    return types
 
 
 def read_contacts(con: Connection, mapping: Mapping) -> list[BrevoContact]:
@@ -53,6 +58,6 @@ def read_contacts(con: Connection, mapping: Mapping) -> list[BrevoContact]:
             payload_hash=row["payload_hash"],
             notes=[row["notes"]] if row["notes"] else [],
             valid=bool(row["email_is_valid"]),
-            release_sms=sms if row["sms_kept_by"] else [],
+            blank=list(sms) if row["sms_kept_by"] else [],
         ))
     return contacts

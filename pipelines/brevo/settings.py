@@ -19,3 +19,9 @@ FIELD_TYPES = {"start_time": "date"}
 POLL_FIRST_SECONDS = 0.2
 POLL_MAX_SECONDS = 5.0
 POLL_TIMEOUT_SECONDS = 900.0
+
+# Re-booking links (rebook_links.py): attempts per POST /scheduling_links (dlt's backoff: about 3.5 s
+# of retries before the run leaves minting to the next), and the share of Calendly's window
+# (X-RateLimit-Limit: 500 a minute on paid plans, 50 on Free) one run may spend on links.
+REBOOK_MAX_ATTEMPTS = 4
+REBOOK_RATE_SHARE = 0.5

@@ -10,6 +10,12 @@ upserts, so sending again never doubles a contact.
 event was sent: written one event at a time, right after Brevo's answer, so a killed sync sends again
 at most the event whose answer it had not recorded (pipelines/brevo/events.py). `events_since` keeps
 the instant events start from, set by the first sync that sends events.
+
+`rebook_links` holds, per re-booking episode (the invitee URI of a cancelled or no-show latest booking),
+the single-use scheduling link minted for it, or why there is none (refused by Calendly, or failed and
+tried again next run): written one link at a time, right after Calendly's answer
+(pipelines/brevo/rebook_links.py). Its person columns are `email` and `invitee_uri`, as in the other
+tables, so an erasure finds them.
 """
 
 from __future__ import annotations
@@ -54,6 +60,18 @@ create table if not exists {SCHEMA}.events_since (
     events_since timestamp with time zone not null,
     recorded_at timestamp with time zone not null,
     run_id varchar not null
+);
+create table if not exists {SCHEMA}.rebook_links (
+    invitee_uri varchar primary key,   -- the episode: the cancelled or no-show booking
+    email varchar not null,
+    event_type_uri varchar not null,   -- the link's owner
+    booking_url varchar,               -- the link, when minted
+    outcome varchar not null,          -- minted | refused | failed
+    attempts integer not null,
+    minted_at timestamp with time zone,
+    last_run_id varchar,
+    last_error varchar,
+    cleared_at timestamp with time zone  -- the episode ended and Brevo's attribute was blanked
 );
 create table if not exists {SCHEMA}.runs (
     run_id varchar primary key,

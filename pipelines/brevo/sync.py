@@ -11,6 +11,10 @@ to completion; its contacts are recorded as synced only then, and only once ever
 carries them has completed. A handful of contacts (a webhook run's, DIRECT_MAX_CONTACTS) go one by one
 through the synchronous `POST /contacts` instead: an import waits in Brevo's queue.
 
+Before the contacts, the re-booking links of contacts whose latest booking is cancelled or a no-show
+are minted in Calendly (pipelines/brevo/rebook_links.py) and go as an attribute of their contact; an
+ended episode's link is blanked.
+
 Then the booking transitions of `marts.booking_transitions` go as Brevo custom events, each exactly
 once (pipelines/brevo/events.py), after the contacts so that each event finds its contact current.
 """
@@ -33,6 +37,7 @@ from .bootstrap import ensure_attributes, ensure_lists, list_keys
 from .client import BrevoClient, refusal
 from .contacts import TABLE, BrevoContact, attribute_types, read_contacts
 from .events import EventsSummary, check_model, due_transitions, events_since, send_events
+from .rebook_links import LinksSummary, attach, mark_cleared, mint_links, would_mint
 from .settings import (
     DEFAULT_API_URL,
     DIRECT_MAX_CONTACTS,
@@ -65,15 +70,17 @@ class SyncSummary:
     samples: list[BrevoContact] = field(default_factory=list)
     dry_run: bool = False
     events: EventsSummary = field(default_factory=EventsSummary)
+    links: LinksSummary = field(default_factory=LinksSummary)
 
     def line(self) -> str:
         if self.dry_run:
             return (f"sync (dry run): Brevo accepts the key; would create {self.creates:,}, update {self.updates:,}, skip "
                     f"{self.skipped:,} unchanged; {self.invalid:,} invalid emails would not be sent; "
-                    f"{self.events.due:,} booking events would be sent")
+                    f"{self.events.due:,} booking events would be sent; "
+                    f"{self.links.would_mint:,} re-booking links would be minted")
         return (f"sync: done in {self.seconds:.1f}s – {self.synced:,} contacts synced ({self.creates:,} new, "
                 f"{self.updates:,} changed), {self.failed:,} failed (retried next run), {self.invalid:,} invalid "
-                f"emails not sent, {self.skipped:,} unchanged; {self.events.line()}; "
+                f"emails not sent, {self.skipped:,} unchanged; {self.links.line()}; {self.events.line()}; "
                 f"{self.imports} imports, {self.requests} requests")
 
 
@@ -141,7 +148,13 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
             summary.requests = client.requests_sent
         else:
             ensure_tables(con)
+        links_on = mapping.rebooking_links.enabled
+        if links_on and not dry_run:
+            # Before the contacts: a link minted now goes with its contact in this run.
+            summary.links = mint_links(con, settings, mapping, summary.run_id, progress)
         contacts = read_contacts(con, mapping)
+        if links_on:
+            attach(con, mapping, contacts)
         state = load_state(con) if con.has_table(SCHEMA, "contact_state") else {}
         due: list[BrevoContact] = []
         invalid: list[Outcome] = []
@@ -159,6 +172,8 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
             due.append(contact)
         summary.samples = due[:samples]
         if dry_run:
+            if links_on:
+                summary.links = would_mint(con, mapping)
             if mapping.booking_events.transitions():
                 since = events_since(con, mapping, summary.run_id, datetime.now(timezone.utc), remember=False)
                 summary.events.due = len(due_transitions(con, mapping, since))
@@ -166,6 +181,11 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
         record(con, summary.run_id, invalid)
         if due:
             _push(con, settings, mapping, due, state, summary, progress)
+        if links_on:
+            # The ended episodes whose blank Brevo took: their links are gone from Brevo.
+            accepted = load_state(con)
+            mark_cleared(con, [c.email for c in due if mapping.rebooking_links.attribute in c.blank
+                               and accepted.get(c.email) == (c.payload_hash, "synced")])
         if mapping.booking_events.transitions():
             # Events carry the attributes of contacts Brevo holds as they are now; a contact it refused
             # (a duplicate SMS, say) gets its event without them, so the event does not fail with it.
@@ -191,17 +211,21 @@ def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict
 
     failures: dict[str, str] = {}
     by_email = {c.email: c for c in due}
-    # First free the phone numbers that move to another contact: Brevo keeps an SMS on one contact,
-    # and an import that leaves an attribute out does not erase it. Only the SMS column is blanked, and
-    # only on contacts synced before (an import creates whom it names; a new contact holds no SMS yet).
-    releases = [(c.email, {a: "" for a in c.release_sms}) for c in due if c.release_sms and c.email in state]
-    for body, emails in _batches(releases, [all_list], empty_attributes=True):
+    # First blank what must go: a phone number that moves to another contact (Brevo keeps an SMS on one
+    # contact), a re-booking link whose episode ended. An import or a POST /contacts that leaves an
+    # attribute out does not erase it; an import with `emptyContactsAttributes` erases the columns it
+    # gives blank (Brevo's spec documents no erasing for POST /contacts, so the direct path blanks this
+    # way too). Only those columns, and only on contacts synced before (an import creates whom it
+    # names; a new contact holds nothing yet).
+    blanks = [(c.email, {a: "" for a in c.blank}) for c in due if c.blank and c.email in state]
+    for body, emails in _batches(blanks, [all_list], empty_attributes=True):
         summary.imports += 1
         try:
             _wait_for(client, int(client.post_raw("/contacts/import", body)["processId"]))
         except Exception as exc:  # noqa: BLE001 – those contacts stay pending, the run goes on
             for email in emails:
-                failures.setdefault(email, f"freeing the SMS failed: {exc}".splitlines()[0][:500])
+                failures.setdefault(email, f"blanking {', '.join(by_email[email].blank)} failed: {exc}"
+                                    .splitlines()[0][:500])
     direct = len(due) <= DIRECT_MAX_CONTACTS
     if direct:
         # A few contacts (a webhook run's): one synchronous `POST /contacts` each, with every list it

@@ -19,6 +19,13 @@ def expected_brevo(warehouse: Path | Warehouse) -> dict[str, dict]:
                    latest_start_time, booking_status, last_booked_at
             from marts.contacts""").fetchall()
         types = con.execute("select distinct email, event_type_name from marts.bookings").fetchall()
+        # REBOOK_URL: the link recorded for the contact's current episode (its latest booking, cancelled
+        # or a no-show); tests/sync/test_rebook_links.py checks those links against Calendly's.
+        links = dict(con.execute("""
+            select c.email, s.booking_url from marts.contacts as c
+            inner join brevo_sync.rebook_links as s on s.invitee_uri = c.latest_invitee_uri
+            where c.booking_status in ('cancelled', 'no_show') and s.outcome = 'minted'""").fetchall()) \
+            if con.has_table("brevo_sync", "rebook_links") else {}
     # MEETING_DATE: the meeting's UTC date.
     rows = [(*row[:7], row[7] and row[7].astimezone(timezone.utc).strftime("%Y-%m-%d"), *row[8:]) for row in rows]
     # One SMS per Brevo contact: a phone given by several people stays with the latest booker.
@@ -30,7 +37,8 @@ def expected_brevo(warehouse: Path | Warehouse) -> dict[str, dict]:
     for email, first, last, company, job, sms, event_type, date, status, _ in rows:
         attributes = {"FIRSTNAME": first, "LASTNAME": last, "COMPANY": company, "JOB_TITLE": job,
                       "SMS": sms if sms and holder[sms][1] == email else None,
-                      "CALENDLY_EVENT_TYPE": event_type, "MEETING_DATE": date, "BOOKING_STATUS": status}
+                      "CALENDLY_EVENT_TYPE": event_type, "MEETING_DATE": date, "BOOKING_STATUS": status,
+                      "REBOOK_URL": links.get(email)}
         out[email] = {"attributes": {k: v for k, v in attributes.items() if v is not None}, "lists": {ALL_INVITEES}}
     for email, event_type in types:
         out[email]["lists"].add(f"Calendly: {event_type}")

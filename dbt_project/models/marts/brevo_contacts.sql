@@ -25,6 +25,10 @@ bookings as (
     select * from {{ ref('bookings') }}
 ),
 
+event_types as (
+    select * from {{ ref('stg_calendly__event_types') }}
+),
+
 sms_holders as (
     -- Brevo keeps an SMS on one contact: a number several people gave stays with the one who booked
     -- last (on a tie, the greater email).
@@ -185,6 +189,21 @@ notes as (
     left join sms on emails.email = sms.email
 ),
 
+rebooking as (
+    -- A re-booking episode: the contact's latest booking is cancelled or a no-show. Its key is that
+    -- booking (a new booking, or the no-show mark removed, ends it); the link is for its event type,
+    -- which can take a booking only while it is active and not deleted (a type the warehouse does not
+    -- hold, hidden from the token or gone, cannot).
+    select
+        contacts.email,
+        contacts.latest_invitee_uri as rebook_invitee_uri,
+        contacts.latest_event_type_uri as rebook_event_type_uri,
+        coalesce(event_types.is_active and event_types.deleted_at is null, false) as rebook_bookable
+    from contacts
+    left join event_types on contacts.latest_event_type_uri = event_types.event_type_uri
+    where contacts.booking_status in ('cancelled', 'no_show')
+),
+
 final as (
     select
         attribute_values.*,
@@ -196,12 +215,16 @@ final as (
         {%- else %}
         cast(null as {{ dbt.type_string() }}) as sms_kept_by,
         {%- endif %}
-        notes.notes
+        notes.notes,
+        rebooking.rebook_invitee_uri,
+        rebooking.rebook_event_type_uri,
+        rebooking.rebook_bookable
     from attribute_values
     inner join payloads on attribute_values.email = payloads.email
     inner join emails on attribute_values.email = emails.email
     inner join notes on attribute_values.email = notes.email
     left join sms on attribute_values.email = sms.email
+    left join rebooking on attribute_values.email = rebooking.email
 )
 
 select * from final

@@ -63,6 +63,7 @@ final as (
         latest.timezone,
         latest.booking_status,
         latest.event_type_name as latest_event_type_name,
+        latest.event_type_uri as latest_event_type_uri,
         latest.start_time as latest_start_time,
         latest.invitee_uri as latest_invitee_uri,
         history.bookings_count,
