@@ -239,6 +239,53 @@ def run() -> int:
     return 1 if summary.failed else status
 
 
+@app.command(cls=_reads(WAREHOUSE, BREVO_API, MAPPING, CALENDLY_API))
+def forget(
+    emails: Annotated[List[str], typer.Argument(
+        metavar="EMAIL...", help="The people to erase, by email address (matched trimmed, without regard to case).",
+        show_default=False)],
+    calendly: Annotated[bool, typer.Option(
+        "--calendly", help="Also request Calendly's own deletion of these invitees (Enterprise plans, an owner or "
+                           "admin token with the data requests permission; Calendly anonymizes within 7 days).")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Erase nothing: say whether and when each address was erased, from the audit table "
+                        "erasure.requests.")] = False,
+) -> int:
+    """Erase people (GDPR): from the warehouse, marts, snapshot, sync state, webhook store, dlt's files and Brevo.
+
+    Later runs keep their old bookings out; a booking made after the erasure comes back. Covered and not: docs/erasure.md."""
+    from .erasure.emails import checked_emails
+    from .forget import ErasureIncomplete, run_forget
+
+    wanted = checked_emails(emails)  # an invalid address: one line, nothing done
+    settings = _settings("forget")
+    if check:
+        from .erasure.audit import checks
+
+        found = checks(settings.warehouse, wanted)
+        for result in found:
+            print(result.line())
+        return 0 if all(result.requests for result in found) else 1
+    try:
+        summary = _staged("forget", lambda progress: run_forget(settings, wanted, calendly=calendly,
+                                                                progress=progress))
+    except ErasureIncomplete as exc:
+        _say_failed(str(exc))
+        return 1
+    for line in summary.lines():
+        print(line)
+    if summary.calendly_refused:
+        _say_failed(f"Calendly's deletion was not requested – {summary.calendly_refused} "
+                    "(everything above was erased locally and in Brevo)")
+        return 1
+    failed = [p for p in summary.people if p.brevo.startswith("failed")]
+    if failed:
+        _say_failed(f"Brevo did not delete {', '.join(p.email for p in failed)} ({failed[0].brevo}); "
+                    "run forget again to retry (the local erasure is done)")
+        return 1
+    return 0
+
+
 @app.command(cls=_reads(WAREHOUSE))
 def sql(
     query: Annotated[Optional[str], typer.Argument(

@@ -13,11 +13,13 @@ import dlt
 import requests
 
 from .calendly import LANDED_RESOURCES, calendly_source
+from .calendly.erased import ErasedPeople
 from .calendly.landed import LandedBatch, rows_from_deliveries
 from .calendly.raw_contract import create_missing_tables, type_changes
 from .calendly.raw_schema import RAW_TABLES
 from . import phones_backfill
 from .config import Settings
+from .erasure.audit import erased_people
 from .progress import Progress
 from .warehouse import connect
 from .webhooks.landing import LandingStore, landing_path
@@ -112,12 +114,14 @@ def stored_updated_at(pipeline: dlt.Pipeline, table: str, uris: Sequence[str]) -
             if isinstance(stamp, datetime)}
 
 
-def read_landed(pipeline: dlt.Pipeline, store: Optional[LandingStore], limit: int = LANDED_BATCH) -> LandedBatch:
+def read_landed(pipeline: dlt.Pipeline, store: Optional[LandingStore], limit: int = LANDED_BATCH,
+                erased: Optional[ErasedPeople] = None) -> LandedBatch:
     """The pending webhook deliveries as rows, less those older than what the warehouse holds, and the
-    submissions to read less those whose submitter it holds (none without a store)."""
+    submissions to read less those whose submitter it holds (none without a store). Deliveries about
+    people `forget` erased are set apart (`erased`), for `settle_landed` to scrub."""
     if store is None:
         return LandedBatch()
-    return rows_from_deliveries(store.pending(limit)).newer_than(partial(stored_updated_at, pipeline)) \
+    return rows_from_deliveries(store.pending(limit), erased).newer_than(partial(stored_updated_at, pipeline)) \
         .submitters_known(partial(stored_values, pipeline, "routing_form_submissions", "submitter"))
 
 
@@ -125,10 +129,12 @@ def settle_landed(store: Optional[LandingStore], batch: LandedBatch, progress: P
     """After the load committed: the merged deliveries are done, the unusable ones set aside with why."""
     if store is None or not batch:
         return
+    store.scrub(batch.erased)
     for delivery_id, reason in batch.rejected.items():
         progress.say(f"warning: webhook delivery {delivery_id[:12]} set aside: {reason}")
     store.mark_rejected(batch.rejected)
-    store.mark_processed(i for i in batch.ids if i not in batch.rejected)
+    scrubbed = set(batch.erased)
+    store.mark_processed(i for i in batch.ids if i not in batch.rejected and i not in scrubbed)
 
 
 def complete_raw_schema(pipeline: dlt.Pipeline, load_info: Any, progress: Progress) -> None:
@@ -179,11 +185,13 @@ def extraction(settings: Settings, progress: Progress | None = None, *, webhooks
     resumed = finish_interrupted_load(pipeline, progress)
     upgrade_phones = phones_backfill.pending(settings)
     store = landing_store(settings)
-    landed = read_landed(pipeline, store)
+    # People `calendly-elt forget` erased: their rows created before are dropped (calendly/erased.py).
+    erased = erased_people(settings.warehouse)
+    landed = read_landed(pipeline, store, erased=erased)
     if "trust_webhooks" not in source_options and not webhooks_only:
         source_options = {**_webhooks_cover_the_gap(settings, pipeline, store, progress), **source_options}
     source = calendly_source(access_token=token, api_url=settings.calendly_api_url,
-                             progress=progress, landed=landed, **source_options)
+                             progress=progress, landed=landed, erased=erased, **source_options)
     if webhooks_only:
         source = source.with_resources(*LANDED_RESOURCES)
     job = Extraction(pipeline, source, landed, resumed, webhooks_only)

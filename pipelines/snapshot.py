@@ -31,8 +31,9 @@ _SKIPPED_PREFIX = "_dlt_"
 _KEPT = {"_dlt_loads"}
 # dlt's merge staging dataset (`<dataset>_staging`) is scratch space of the last load; `brevo_sync`
 # is the sync's operational state, written by a step the snapshot does not wait for (a Brevo outage
-# must not hold back the analysts' data), so a copy of it could be a run behind.
-_SKIPPED_SCHEMAS = ("information_schema", "pg_catalog", "calendly_raw_staging", "brevo_sync")
+# must not hold back the analysts' data), so a copy of it could be a run behind. `erasure` holds the salt
+# of the erased people's hashes (pipelines/erasure/audit.py): with it, a hash can be tested against guesses.
+_SKIPPED_SCHEMAS = ("information_schema", "pg_catalog", "calendly_raw_staging", "brevo_sync", "erasure")
 
 
 POSTGRES_SCHEMA = "analytics"

@@ -47,6 +47,7 @@ from .helpers import (
     uuid_from_uri,
 )
 from ..pacing import RateLimitPacer
+from .erased import ErasedPeople
 from .landed import LandedBatch
 from .phones import with_phone_numbers
 from .scope import LazyScope, Scope
@@ -86,6 +87,7 @@ def calendly_source(
     trust_webhooks: bool = False,
     webhooks_deliver_submissions: bool = False,
     token_user: Optional[dict] = None,
+    erased: Optional[ErasedPeople] = None,
 ) -> Sequence[DltResource]:
     """Event types, scheduled events, invitees, memberships, routing forms and their submissions.
 
@@ -97,6 +99,7 @@ def calendly_source(
     booking's `invitee.created` names its submission, read then: `landed_routing_form_submissions`).
     `webhooks_deliver_submissions`: it delivered `routing_form_submission.created` too, so submissions are
     not listed. `token_user`: the token's `/users/me` resource, if the caller read it (not read twice).
+    `erased`: the people `calendly-elt forget` erased, whose rows created before are dropped (erased.py).
     """
     progress = progress or Progress("extract", stream=None)
     pacer = RateLimitPacer()
@@ -138,6 +141,9 @@ def calendly_source(
         landed_routing_form_submissions(client, landed, progress),
     ]
     for resource in resources:
+        if erased:
+            resource.add_filter(erased.keeps)
+            resource.add_map(erased.scrub)
         resource.add_map(drop_nulls)
         if resource.table_name == "invitees":
             resource.add_map(with_phone_numbers)

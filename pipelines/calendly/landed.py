@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
+from .erased import ErasedPeople
 from .helpers import parse_time, uuid_from_uri
 
 # The webhook events merged into the warehouse: the receiver lands these, `webhooks subscribe` asks for them.
@@ -44,6 +45,7 @@ class LandedBatch:
     # Submission uri → the new invitee that names it: the submission now has that submitter.
     submissions_to_read: dict[str, str] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)  # delivery id → why
+    erased: list[str] = field(default_factory=list)  # deliveries about people `forget` erased: scrubbed, not merged
     stale: int = 0  # rows older than the warehouse's, dropped
 
     def __bool__(self) -> bool:
@@ -112,10 +114,11 @@ def _keep_newest(rows: dict[str, dict], row: dict, order: dict[str, tuple], key:
         rows[uri], order[uri] = row, rank
 
 
-def rows_from_deliveries(deliveries: Iterable[Any]) -> LandedBatch:
+def rows_from_deliveries(deliveries: Iterable[Any], erased: Optional[ErasedPeople] = None) -> LandedBatch:
     """Parse landed deliveries (`pipelines.webhooks.landing.LandedEvent`, oldest first) into rows. A
     delivery the receiver accepted can still carry a payload we cannot use; it is rejected with a reason,
-    not dropped silently."""
+    not dropped silently. One about a person `forget` erased (`erased`, see erased.py) is not merged: it
+    is listed in `erased`, for the store to scrub."""
     batch = LandedBatch()
     order: dict[str, tuple] = {}
     for delivery in deliveries:
@@ -128,6 +131,9 @@ def rows_from_deliveries(deliveries: Iterable[Any]) -> LandedBatch:
             continue
         if not isinstance(payload, dict):
             batch.rejected[delivery.id] = "payload is not an object"
+            continue
+        if erased and erased.drops_payload(payload):
+            batch.erased.append(delivery.id)
             continue
         if delivery.event in INVITEE_EVENTS:
             reason = _invitee_rows(batch, payload, order, key)

@@ -261,6 +261,36 @@ class LandingStore:
                             "where id = ? and processed_at is null", (stamp, reason, delivery_id)).rowcount
                 for delivery_id, reason in reasons.items())
 
+    def scrub(self, ids: Iterable[str], *, now: float | None = None) -> int:
+        """Empty the bodies of these deliveries (people `calendly-elt forget` erased) and settle them.
+        The row stays, without its content: its id (the SHA-256 of the body) makes a retry of the same
+        delivery "already landed" instead of landing the person again, and keeping the newest row keeps
+        the rowids the sensor's run keys rely on (see `prune`). Pruned like any settled delivery.
+        Deleted pages are overwritten (secure_delete) and the WAL truncated, so the file holds no copy."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        stamp = _iso(time.time() if now is None else now)
+        with self._connect() as con:
+            con.execute("pragma secure_delete = on")
+        with self._transaction() as con:
+            scrubbed = sum(con.execute(
+                "update webhook_events set body = '{}', processed_at = coalesce(processed_at, ?), "
+                "error = 'erased by calendly-elt forget' where id = ?", (stamp, delivery_id)).rowcount
+                for delivery_id in ids)
+        with self._connect() as con:
+            con.execute("pragma wal_checkpoint(truncate)")
+        return scrubbed
+
+    def mentioning(self, needles: Iterable[str]) -> list[str]:
+        """The ids of the deliveries whose body holds one of `needles` (matched lower-cased)."""
+        needles = [n.lower() for n in needles if n]
+        if not needles:
+            return []
+        where = " or ".join(["instr(lower(body), ?) > 0"] * len(needles))
+        with self._connect() as con:
+            return [row[0] for row in con.execute(f"select id from webhook_events where {where}", needles)]
+
     def pending_summary(self) -> PendingSummary:
         """How many deliveries wait, the newest one's position and their kinds: one cheap query."""
         with self._connect() as con:

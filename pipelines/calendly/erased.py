@@ -1,0 +1,135 @@
+"""People erased by `calendly-elt forget`, kept out of later loads (docs/erasure.md).
+
+Calendly goes on listing an erased person's old bookings (its own deletion only anonymizes them and
+keeps their URIs), and webhooks may deliver them again. Each extract therefore drops, before the load,
+what the erasure removed from the warehouse, by the same rule:
+- a row that names an erased invitee (`uri`, `submitter`, `invitee`: by the invitee's uuid), or that
+  holds an erased email in one of its own fields (nested objects are flattened into the row), is dropped
+  whole, with its nested lists;
+- an entry of a nested list (a child table's row: an event's guest, an answer) that holds an erased
+  email is removed alone.
+Only what was created before the erasure goes: a person who books again afterwards comes back. An
+entry's `created_at` decides, else its row's.
+
+No email is kept: a salted SHA-256 of each (the salt lives in the warehouse, `erasure.salt`), so the
+check per string is one hash and a set lookup, and only for strings that hold an `@`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping, Optional
+
+from .helpers import parse_time, uuid_from_uri
+
+# Anything that looks like an address inside a longer text ("mail me at ada@example.org, thanks").
+_EMAIL_TOKEN = re.compile(r"[^\s@<>()\[\],;:\"'`|/\\]+@[^\s@<>()\[\],;:\"'`|/\\]+")
+# Fields of a row that name an invitee by URI.
+_INVITEE_FIELDS = ("uri", "submitter", "invitee")
+
+
+def normalize_email(email: str) -> str:
+    """How an address is matched everywhere: trimmed, lower-cased."""
+    return email.strip().lower()
+
+
+def email_hash(salt: str, email: str) -> str:
+    """The salted SHA-256 of a normalized address: what `erasure.requests` keeps instead of it."""
+    return hashlib.sha256(f"{salt}:{normalize_email(email)}".encode()).hexdigest()
+
+
+def _created(value: Any, fallback: Optional[datetime]) -> Optional[datetime]:
+    if isinstance(value, str):
+        try:
+            return parse_time(value)
+        except ValueError:
+            return fallback
+    return value if isinstance(value, datetime) else fallback
+
+
+@dataclass(frozen=True)
+class ErasedPeople:
+    salt: str
+    emails: Mapping[str, datetime] = field(default_factory=dict)  # salted hash → when erased (the latest)
+    invitees: Mapping[str, datetime] = field(default_factory=dict)  # invitee uuid → when erased
+
+    def __bool__(self) -> bool:
+        return bool(self.emails or self.invitees)
+
+    # ------------------------------------------------------------------ the two steps of a resource
+    def keeps(self, row: Any) -> bool:
+        """False for a row to drop whole (a filter step)."""
+        if not isinstance(row, dict):
+            return True
+        created = _created(row.get("created_at"), None)
+        for name in _INVITEE_FIELDS:
+            value = row.get(name)
+            if isinstance(value, str) and "/invitees/" in value and uuid_from_uri(value) in self.invitees:
+                return False
+        return not self._own_fields_erased(row, created)
+
+    def scrub(self, row: Any) -> Any:
+        """The row without the nested-list entries that hold an erased email (a map step)."""
+        if not isinstance(row, dict) or not self.emails:
+            return row
+        return self._scrub_dict(row, _created(row.get("created_at"), None))
+
+    # ------------------------------------------------------------------ deliveries
+    def drops_payload(self, payload: Mapping[str, Any]) -> bool:
+        """A webhook payload (an invitee, or a submission) whose resource the extract would drop."""
+        return isinstance(payload, dict) and not self.keeps(payload)
+
+    # ------------------------------------------------------------------ internals
+    def _erased(self, text: str, created: Optional[datetime]) -> bool:
+        if "@" not in text:
+            return False
+        for token in _EMAIL_TOKEN.findall(text):
+            when = self.emails.get(email_hash(self.salt, token.strip(".")))
+            if when is not None and (created is None or created <= when):
+                return True
+        return False
+
+    def _own_fields_erased(self, row: Mapping[str, Any], created: Optional[datetime]) -> bool:
+        """An erased email in the row's scalar fields, or in those of its nested objects (one row in the
+        warehouse); nested lists are other rows."""
+        if not self.emails:
+            return False
+        for value in row.values():
+            if isinstance(value, str):
+                if self._erased(value, created):
+                    return True
+            elif isinstance(value, dict):
+                if self._own_fields_erased(value, created):
+                    return True
+        return False
+
+    def _scrub_dict(self, row: dict, created: Optional[datetime]) -> dict:
+        changed: Optional[dict] = None
+        for key, value in row.items():
+            if isinstance(value, list):
+                kept = self._scrub_list(value, created)
+            elif isinstance(value, dict):
+                kept = self._scrub_dict(value, created)
+            else:
+                continue
+            if kept is not value:
+                changed = changed if changed is not None else dict(row)
+                changed[key] = kept
+        return row if changed is None else changed
+
+    def _scrub_list(self, items: list, created: Optional[datetime]) -> list:
+        kept = []
+        for item in items:
+            if isinstance(item, dict):
+                own = _created(item.get("created_at"), created)
+                if self._own_fields_erased(item, own):
+                    continue
+                item = self._scrub_dict(item, own)
+            elif isinstance(item, str) and self._erased(item, created):
+                continue
+            kept.append(item)
+        return items if len(kept) == len(items) and all(a is b for a, b in zip(kept, items)) else kept
+

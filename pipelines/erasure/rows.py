@@ -1,0 +1,174 @@
+"""The warehouse rows that name a person, in every table of every schema, and their removal.
+
+Generic on purpose: a table added later (the sync's, a new raw child table) is covered without a line
+here. A row names the person when one of its columns, cast to text and lower-cased, holds one of the
+person's needles: the address, or `/invitees/<uuid>` of one of their invitees (how `submitter`,
+`invitee_uri`, a transition key or a no-show refer to a booking). dlt's rows go with their descendants:
+a child row (`_dlt_parent_id`) alone with its own children, a root row with all of its children – what
+dlt's merge would do to them.
+
+Left alone: the catalogs, views (they show the tables), dlt's own bookkeeping (`_dlt_*`: its state is
+compressed and is checked by verify.py instead) and the `erasure` schema (hashes, never addresses).
+The same SQL runs on DuckDB and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from ..warehouse import Connection
+from .audit import SCHEMA as ERASURE_SCHEMA
+
+RAW_SCHEMAS = ("calendly_raw", "calendly_raw_staging")  # dlt's dataset and its merge scratch space
+# Types whose text cannot hold an address; everything else (text, JSON, lists, structs) is searched.
+_NOT_TEXT = ("bigint", "integer", "int", "smallint", "tinyint", "hugeint", "ubigint", "uinteger", "usmallint",
+             "utinyint", "uhugeint", "double", "real", "float", "decimal", "numeric", "boolean", "date", "time",
+             "timestamp", "interval", "uuid", "blob", "bytea", "oid")
+_CHUNK = 500
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Table:
+    schema: str
+    name: str
+    columns: tuple[str, ...]
+    text_columns: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def sql(self) -> str:
+        return f"{_quote(self.schema)}.{_quote(self.name)}"
+
+    @property
+    def dlt_rows(self) -> bool:
+        return "_dlt_id" in self.columns
+
+    @property
+    def bookkeeping(self) -> bool:
+        return self.name.startswith("_dlt_") or self.schema == ERASURE_SCHEMA
+
+    def haystack(self) -> str:
+        """Every text column of a row, lower-cased, in one string (a space between: no needle has one)."""
+        return " || ' ' || ".join(f"coalesce(lower(cast({_quote(c)} as varchar)), '')" for c in self.text_columns)
+
+    def matching(self, needles: Sequence[str]) -> tuple[str, list[str]]:
+        """A condition true for the rows holding any of `needles`, and its parameters."""
+        hay = self.haystack()
+        return " or ".join([f"position(%s in {hay}) > 0"] * len(needles)), list(needles)
+
+
+def _is_text(data_type: str) -> bool:
+    return not data_type.lower().startswith(_NOT_TEXT)
+
+
+def tables(con: Connection) -> list[Table]:
+    """Every base table of the warehouse (this database only), with its columns."""
+    rows = con.execute("""
+        select c.table_schema, c.table_name, c.column_name, c.data_type
+        from information_schema.columns c
+        join information_schema.tables t
+          on t.table_catalog = c.table_catalog and t.table_schema = c.table_schema and t.table_name = c.table_name
+        where t.table_type = 'BASE TABLE' and t.table_catalog = current_database()
+        order by c.table_schema, c.table_name, c.ordinal_position""").fetchall()
+    found: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    for schema, name, column, data_type in rows:
+        if schema == "information_schema" or schema.startswith("pg_"):  # the catalogs
+            continue
+        columns, text = found.setdefault((schema, name), ([], []))
+        columns.append(column)
+        if _is_text(str(data_type)):
+            text.append(column)
+    return [Table(schema, name, tuple(cols), tuple(text)) for (schema, name), (cols, text) in found.items()]
+
+
+def invitee_uris(con: Connection, email: str, all_tables: Iterable[Table]) -> list[str]:
+    """The person's invitees (by `lower(email)`) in the raw tables and their staging copies."""
+    uris: set[str] = set()
+    for table in all_tables:
+        if table.schema in RAW_SCHEMAS and table.name == "invitees" and {"uri", "email"} <= set(table.columns):
+            uris.update(row[0] for row in con.execute(
+                f"select uri from {table.sql} where lower(trim(email)) = %s", [email]).fetchall())
+    return sorted(uris)
+
+
+def needles_of(email: str, uris: Iterable[str]) -> list[str]:
+    return [email] + sorted({"/invitees/" + uri.rstrip("/").rsplit("/", 1)[-1].lower() for uri in uris})
+
+
+def _count(con: Connection, sql: str, params: Sequence) -> int:
+    cursor = con.execute(sql, params)
+    if con.kind == "duckdb":
+        row = cursor.fetchone()
+        return int(row[0]) if row else 0
+    return max(cursor.rowcount, 0)
+
+
+def _in_chunks(ids: Sequence[str]) -> Iterable[tuple[str, list[str]]]:
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start:start + _CHUNK])
+        yield ", ".join(["%s"] * len(chunk)), chunk
+
+
+def _delete_dlt_rows(con: Connection, table: Table, ids: Sequence[str], schema_tables: Sequence[Table],
+                     counts: dict[str, int]) -> None:
+    """Rows `ids` of `table` and all their descendants, parents' children before grandchildren."""
+    descendants = sorted((t for t in schema_tables if t.name.startswith(table.name + "__")
+                          and "_dlt_parent_id" in t.columns), key=lambda t: (t.name.count("__"), t.name))
+    gone = list(ids)
+    for child in descendants:
+        found: list[str] = []
+        removed = 0
+        for marks, chunk in _in_chunks(gone):
+            found += [row[0] for row in con.execute(
+                f"select _dlt_id from {child.sql} where _dlt_parent_id in ({marks})", chunk).fetchall()]
+            removed += _count(con, f"delete from {child.sql} where _dlt_parent_id in ({marks})", chunk)
+        if removed:
+            counts[child.key] = counts.get(child.key, 0) + removed
+        gone += found
+    removed = sum(_count(con, f"delete from {table.sql} where _dlt_id in ({marks})", chunk)
+                  for marks, chunk in _in_chunks(list(ids)))
+    if removed:
+        counts[table.key] = counts.get(table.key, 0) + removed
+
+
+def erase(con: Connection, all_tables: Sequence[Table], needles: Sequence[str]) -> dict[str, int]:
+    """Delete every row holding one of `needles` (see the module's docstring); rows removed per table."""
+    counts: dict[str, int] = {}
+    by_schema: dict[str, list[Table]] = {}
+    for table in all_tables:
+        by_schema.setdefault(table.schema, []).append(table)
+    for table in all_tables:
+        if table.bookkeeping or not table.text_columns:
+            continue
+        condition, params = table.matching(needles)
+        if table.dlt_rows:
+            ids = [row[0] for row in con.execute(
+                f"select _dlt_id from {table.sql} where {condition}", params).fetchall()]
+            if ids:
+                _delete_dlt_rows(con, table, ids, by_schema[table.schema], counts)
+        else:
+            removed = _count(con, f"delete from {table.sql} where {condition}", params)
+            if removed:
+                counts[table.key] = counts.get(table.key, 0) + removed
+    return counts
+
+
+def mentions(con: Connection, all_tables: Sequence[Table], needles: Sequence[str]) -> dict[str, int]:
+    """Rows per table that still hold one of `needles`, every base table included (verify.py)."""
+    found: dict[str, int] = {}
+    for table in all_tables:
+        if not table.text_columns:
+            continue
+        condition, params = table.matching(needles)
+        n = con.execute(f"select count(*) from {table.sql} where {condition}", params).fetchone()[0]
+        if n:
+            found[table.key] = int(n)
+    return found
