@@ -4,7 +4,8 @@ In order, so that nothing brings a person back halfway:
 1. dlt's pending load packages are loaded first (a crashed run's; otherwise they could re-add the person);
 2. in the warehouse, in one transaction: the rows that name the person in every table of every schema
    (erasure/rows.py), and the audit row with the erased invitee URIs (erasure/audit.py) – from then on
-   every extract drops their old rows (pipelines/calendly/erased.py);
+   every extract drops their old rows (pipelines/calendly/erased.py); then the storage rewritten, so no
+   deleted copy stays in it (erasure/compact.py);
 3. the marts rebuilt (dbt), the analysts' snapshot republished;
 4. the webhook deliveries about them scrubbed from the landing store; dlt's completed load packages
    deleted (they hold copies of rows);
@@ -24,7 +25,7 @@ from typing import Callable, Iterable, Optional
 
 from .calendly.erased import email_hash
 from .config import Settings
-from .erasure import audit, dlt_files, rows, verify
+from .erasure import audit, compact, dlt_files, rows, verify
 from .erasure.emails import checked_emails
 from .exceptions import ConfigError
 from .progress import Progress
@@ -114,8 +115,8 @@ def run_forget(settings: Settings, emails: Iterable[str], calendly: bool = False
                 audit.record(con, audit.Request(email_hash(salt, person.email), erased_at, summary.run_id,
                                                 person.rows, tuple(uris)))
                 progress.add(people=1)
-        if con.kind == "duckdb":
-            con.execute("checkpoint")  # the deletions into the file itself, the WAL emptied
+    # the deleted rows' copies in the storage itself (a DuckDB file's freed blocks, PostgreSQL's dead tuples)
+    compact.rewrite(settings.warehouse, {table for person in summary.people for table in person.rows})
 
     # 3.–5. each step runs even if one before it failed: the failures are reported together
     def step(name: str, run: Callable[[], None]) -> None:
