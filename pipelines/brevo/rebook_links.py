@@ -32,7 +32,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Callable
 
 import requests
 
@@ -128,8 +128,9 @@ def _token(settings: Settings) -> str:
 
 
 def mint_links(con: Connection, settings: Settings, mapping: Mapping, run_id: str,
-               progress: Progress | None = None) -> LinksSummary:
-    """Mint a link for each due episode whose event type takes bookings, up to the run's cap."""
+               progress: Progress | None = None, before: Callable[[], None] | None = None) -> LinksSummary:
+    """Mint a link for each due episode whose event type takes bookings, up to the run's cap.
+    `before` runs once before Calendly is first asked (the sync checks Brevo's key there)."""
     from ..calendly.client import calendly_client  # dlt's client: loaded only when links are minted
 
     started = time.monotonic()
@@ -139,6 +140,8 @@ def mint_links(con: Connection, settings: Settings, mapping: Mapping, run_id: st
     summary.due, summary.skipped = len(episodes), len(episodes) - len(bookable)
     if not bookable:
         return summary
+    if before:
+        before()
     pacer = RateLimitPacer()
     counter = [0]
 

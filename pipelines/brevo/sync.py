@@ -149,9 +149,16 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
         else:
             ensure_tables(con)
         links_on = mapping.rebooking_links.enabled
+        brevo: list[BrevoClient] = []  # the contacts' client, made early when links are minted
         if links_on and not dry_run:
+            def bootstrap() -> None:
+                # Brevo's key and attributes first: a refused key fails the sync before Calendly
+                # makes links that could not reach Brevo.
+                brevo.append(_client(settings))
+                ensure_attributes(brevo[0], attribute_types(mapping))
+
             # Before the contacts: a link minted now goes with its contact in this run.
-            summary.links = mint_links(con, settings, mapping, summary.run_id, progress)
+            summary.links = mint_links(con, settings, mapping, summary.run_id, progress, before=bootstrap)
         contacts = read_contacts(con, mapping)
         if links_on:
             attach(con, mapping, contacts)
@@ -180,7 +187,9 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
             return summary
         record(con, summary.run_id, invalid)
         if due:
-            _push(con, settings, mapping, due, state, summary, progress)
+            _push(con, settings, mapping, due, state, summary, progress, brevo[0] if brevo else None)
+        elif brevo:
+            summary.requests = brevo[0].requests_sent
         if links_on:
             # The ended episodes whose blank Brevo took: their links are gone from Brevo.
             accepted = load_state(con)
@@ -201,9 +210,11 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
 
 
 def _push(con, settings: Settings, mapping, due: list[BrevoContact], state: dict, summary: SyncSummary,
-          progress: Progress) -> None:
-    client = _client(settings)
-    ensure_attributes(client, attribute_types(mapping))
+          progress: Progress, client: BrevoClient | None = None) -> None:
+    """`client`: one whose attributes are ensured already (made before the links were minted)."""
+    if client is None:
+        client = _client(settings)
+        ensure_attributes(client, attribute_types(mapping))
     keys = {key for contact in due for key in contact.lists}
     names, ids = list_keys(keys)
     list_id = ensure_lists(client, names, ids)

@@ -91,8 +91,15 @@ def test_a_cancellation_reaches_brevo_through_webhook_and_sensor_run(deployment)
     result = d.run(JOB_NAME, tags=request.tags)
 
     assert result.success
-    assert d.calendly.stats()["requests"] == 0  # no listing, no read: the payload carried the change
+    # No listing, no read: the payload carried the change. The only requests mint re-booking links, the
+    # cancelled contact's among them (newest episode first), which reaches Brevo in the same run.
+    stats = d.calendly.stats()
+    assert stats["requests"] == stats["by_route"]["scheduling_links"] >= 1
     assert d.brevo_account.contacts()[email]["attributes"]["BOOKING_STATUS"] == "cancelled"
+    links = {x["booking_url"]: x["owner"] for x in d.account.scheduling_links()}
+    _, invitee = d.account.invitee(invitee_uri.rsplit("/", 1)[1])
+    event_type = d.account.event(invitee["event"].rsplit("/", 1)[1])["event_type"]
+    assert links[d.brevo_account.contacts()[email]["attributes"]["REBOOK_URL"]] == event_type
     assert brevo_differences(d.warehouse, d.brevo_account) == []
     # The small run: the webhook tables, the models between them and Brevo, and the sync – nothing else.
     materialized = _materialized(result)

@@ -129,6 +129,7 @@ def test_faults_a_kill_and_reruns_leave_one_event_per_transition(tmp_path, any_w
         stack.refresh()
         want = expected_events(changes)
         env = {**os.environ, "WAREHOUSE_PATH": str(stack.settings.warehouse_path),
+               "CALENDLY_ACCESS_TOKEN": stack.settings.calendly_token, "CALENDLY_API_URL": stack.calendly.url,
                "BREVO_API_KEY": stack.brevo_account.api_key, "BREVO_API_URL": stack.brevo.url}
         if stack.settings.warehouse_url:
             env["WAREHOUSE_URL"] = stack.settings.warehouse_url

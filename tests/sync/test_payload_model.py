@@ -77,7 +77,7 @@ def test_the_mapping_yaml_names_the_attributes_and_lists(stack, tmp_path):
 
     # What the default mapping would send, renamed as this mapping says.
     renamed = {"FIRSTNAME": ["PRENOM"], "SMS": ["SMS", "MOBILE"], "MEETING_DATE": ["RDV"], "BOOKING_STATUS": ["STATUT"],
-               "COMPANY": ["COMPANY"], "JOB_TITLE": ["JOB_TITLE"]}
+               "COMPANY": ["COMPANY"], "JOB_TITLE": ["JOB_TITLE"], "REBOOK_URL": ["REBOOK_URL"]}
     lists = {ALL_INVITEES: "Everyone", f"Calendly: {by_id}": "Demo requests", f"Calendly: {by_name}": "Warm leads"}
     want = {email: {"attributes": {name: v for a, v in p["attributes"].items() for name in renamed.get(a, [])},
                     "lists": {lists.get(name, name) for name in p["lists"]}}

@@ -24,7 +24,8 @@ def _env(stack: Stack, **overrides: str | None) -> dict:
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("BREVO_", "CALENDLY_", "WAREHOUSE_"))}
     env = {**base, "WAREHOUSE_PATH": str(stack.settings.warehouse_path), "BREVO_API_URL": stack.brevo.url,
-           "BREVO_API_KEY": stack.brevo_account.api_key, **overrides}
+           "BREVO_API_KEY": stack.brevo_account.api_key, "CALENDLY_API_URL": stack.calendly.url,
+           "CALENDLY_ACCESS_TOKEN": stack.settings.calendly_token, **overrides}
     return {k: v for k, v in env.items() if v is not None}
 
 

@@ -57,6 +57,7 @@ def test_killed_sync_then_rerun_is_exact_and_state_agrees(tmp_path):
     try:
         stack.refresh()
         env = {**os.environ, "WAREHOUSE_PATH": str(stack.settings.warehouse_path),
+               "CALENDLY_ACCESS_TOKEN": stack.settings.calendly_token, "CALENDLY_API_URL": stack.calendly.url,
                "BREVO_API_KEY": stack.brevo_account.api_key, "BREVO_API_URL": stack.brevo.url}
         proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "sync"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
