@@ -193,6 +193,19 @@ def test_the_cap_leaves_the_rest_to_later_runs(fresh, tmp_path):
     assert rebook_urls(fresh.brevo_account).keys() == fresh.want.keys()
 
 
+def test_a_run_spends_at_most_half_the_rate_window(fresh):
+    # Calendly announces 4 requests a window (X-RateLimit-Limit): a run mints 2, never meets a 429.
+    fresh.calendly.configure(rate_limit=4, rate_window_seconds=60)
+    try:
+        first = run_sync(fresh.settings)
+        stats = fresh.calendly.stats()
+    finally:
+        fresh.calendly.configure(rate_limit=0)
+    assert len(fresh.want) > 2
+    assert first.links.minted == 2 and first.links.left == len(fresh.want) - 2
+    assert stats["by_status"].get(429, 0) == 0 and link_requests(fresh) == 2
+
+
 def test_calendly_down_stops_minting_and_the_next_run_catches_up(fresh):
     fresh.calendly.configure(fault_rate=1.0)
     down = run_sync(fresh.settings)

@@ -51,6 +51,18 @@ TOP_KEYS = "field_mapping, all_invitees_list, event_mapping"
     ("field_mapping: {}\nevent_mapping:\n  Demo: {list_id: twelve}\n", 3, 19, "event_mapping.Demo.list_id",
      "a number"),
     ("field_mapping: {}\nall_invitees_list: 7\n", 2, 20, "all_invitees_list", "expected a text"),
+    # rebooking_links: its keys, an attribute name Brevo takes and no other mapped attribute has, a cap >= 1
+    ("field_mapping: {}\nrebooking_links:\n  atribute: X\n", 3, 3, "rebooking_links.atribute",
+     "enabled, attribute, max_per_run"),
+    ("field_mapping: {}\nrebooking_links:\n  attribute: REBOOK URL\n", 3, 14, "rebooking_links.attribute",
+     "letters, digits"),
+    ("field_mapping: {}\nrebooking_links:\n  max_per_run: 0\n", 3, 16, "rebooking_links.max_per_run",
+     "greater than or equal to 1"),
+    ("field_mapping: {}\nrebooking_links: {enabled: yes please}\n", 2, 28, "rebooking_links.enabled", "true or false"),
+    ("field_mapping:\n  REBOOK_URL: first_name\n", 2, 3, "field_mapping.REBOOK_URL",
+     "the re-booking link fills this attribute"),
+    ("field_mapping:\n  LINK: first_name\nrebooking_links: {attribute: link}\n", 3, 30, "rebooking_links.attribute",
+     "field_mapping fills this attribute already"),
     # a key written twice (PyYAML alone would keep the second silently)
     ("field_mapping:\n  FIRSTNAME: first_name\nfield_mapping: {}\n", 3, 1, "field_mapping", "written twice"),
     # no field_mapping: contacts would go out with no attributes
@@ -79,6 +91,16 @@ def test_an_empty_file_is_an_error_not_a_sync_without_attributes(tmp_path, text)
     with pytest.raises(ConfigError, match="no field_mapping") as err:
         load_mapping(path)
     assert str(err.value).startswith(f"{path}:1:1: ") and "no attributes" in str(err.value)
+
+
+def test_rebooking_links_default_on_and_switched_off_frees_the_attribute(tmp_path):
+    links = load_mapping(DEFAULT_MAPPING).rebooking_links
+    assert (links.enabled, links.attribute, links.max_per_run) == (True, "REBOOK_URL", 100)
+    path = tmp_path / "mapping.yml"
+    path.write_text("field_mapping:\n  REBOOK_URL: first_name\nrebooking_links: {enabled: false, max_per_run: 5}\n")
+    mapping = load_mapping(path)
+    assert not mapping.rebooking_links.enabled and mapping.rebooking_links.max_per_run == 5
+    assert mapping.brevo_attributes() == {"REBOOK_URL": "first_name"}
 
 
 def test_an_explicit_empty_field_mapping_sends_no_attributes(tmp_path):
