@@ -121,7 +121,7 @@ class Check:
             return f"{self.email}: no erasure recorded"
         at, run_id, rows, invitees, brevo, calendly = self.requests[-1]
         removed = sum(json.loads(rows).values())
-        return (f"{self.email}: erased {_aware(at):%Y-%m-%d %H:%M:%S}Z (run {run_id}; {removed:,} rows, "
+        return (f"{self.email}: erased {_aware(at).astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}Z (run {run_id}; {removed:,} rows, "
                 f"{invitees} invitees kept out of later loads; Brevo: {brevo or 'unknown'}; Calendly: "
                 f"{calendly or 'unknown'})" + (f"; {len(self.requests)} erasures in all" if len(self.requests) > 1 else ""))
 
