@@ -271,6 +271,7 @@ def test_the_request_is_the_one_calendlys_spec_describes(fresh, monkeypatch):
 
 
 def test_a_kill_mid_minting_mints_no_second_link_for_a_recorded_episode(fresh, tmp_path):
+    assert len(fresh.want) > 2  # the kill lands while a third link is asked for
     fresh.calendly.configure(latency_ms=150)
     env = {**os.environ, "WAREHOUSE_PATH": str(fresh.settings.warehouse_path),
            "CALENDLY_ACCESS_TOKEN": fresh.settings.calendly_token, "CALENDLY_API_URL": fresh.calendly.url,
