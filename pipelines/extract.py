@@ -135,6 +135,7 @@ def settle_landed(store: Optional[LandingStore], batch: LandedBatch, progress: P
     store.mark_rejected(batch.rejected)
     scrubbed = set(batch.erased)
     store.mark_processed(i for i in batch.ids if i not in batch.rejected and i not in scrubbed)
+    store.redact(batch.redacted)
 
 
 def complete_raw_schema(pipeline: dlt.Pipeline, load_info: Any, progress: Progress) -> None:

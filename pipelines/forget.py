@@ -7,8 +7,8 @@ In order, so that nothing brings a person back halfway:
    every extract drops their old rows (pipelines/calendly/erased.py); then the storage rewritten, so no
    deleted copy stays in it (erasure/compact.py);
 3. the marts rebuilt (dbt), the analysts' snapshot republished;
-4. the webhook deliveries about them scrubbed from the landing store; dlt's completed load packages
-   deleted (they hold copies of rows);
+4. the webhook deliveries about them scrubbed from the landing store (those of others that only mention
+   them, redacted: erasure/landing.py); dlt's completed load packages deleted (they hold copies of rows);
 5. the contact deleted in Brevo; with `calendly`, Calendly's own deletion requested;
 6. the warehouse, dlt's state, the snapshot, the landing store and dlt's folder searched again: any
    copy left fails the stage, naming where.
@@ -42,7 +42,7 @@ class PersonErased:
     email: str
     rows: dict[str, int] = field(default_factory=dict)  # schema.table → rows removed
     invitees: int = 0  # invitee URIs kept out of later loads
-    deliveries: int = 0  # webhook deliveries scrubbed
+    deliveries: int = 0  # webhook deliveries scrubbed (theirs) or redacted (others' that mention them)
     brevo: str = "not asked"
     calendly: str = "not requested"
 
@@ -50,7 +50,7 @@ class PersonErased:
         tables = ", ".join(f"{t} {n:,}" for t, n in sorted(self.rows.items()))
         return (f"  {name or self.email}: {sum(self.rows.values()):,} rows removed" + (f" ({tables})" if tables else "")
                 + f"; {self.invitees} invitees kept out of later loads; {self.deliveries} webhook deliveries "
-                  f"scrubbed; Brevo: {self.brevo}; Calendly: {self.calendly}")
+                  f"scrubbed or redacted; Brevo: {self.brevo}; Calendly: {self.calendly}")
 
 
 @dataclass
@@ -129,12 +129,15 @@ def run_forget(settings: Settings, emails: Iterable[str], calendly: bool = False
     step("snapshot", lambda: progress.say(publish(settings).line()))
 
     def scrub_landed() -> None:
+        from .erasure.landing import forget_deliveries
+
         store = landing_store(settings)
-        if store is None:
+        erased = audit.erased_people(settings.warehouse)
+        if store is None or erased is None:
             return
         try:
             for person in summary.people:
-                person.deliveries = store.scrub(store.mentioning(needles[person.email]))
+                person.deliveries = forget_deliveries(store, erased, needles[person.email])
         finally:
             store.close()
 

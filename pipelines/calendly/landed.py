@@ -46,6 +46,9 @@ class LandedBatch:
     submissions_to_read: dict[str, str] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)  # delivery id → why
     erased: list[str] = field(default_factory=list)  # deliveries about people `forget` erased: scrubbed, not merged
+    # Deliveries merged without an erased person's entries (a guest, an answer): their bodies, redacted,
+    # replace the stored ones once the load committed.
+    redacted: dict[str, str] = field(default_factory=dict)
     stale: int = 0  # rows older than the warehouse's, dropped
 
     def __bool__(self) -> bool:
@@ -118,7 +121,8 @@ def rows_from_deliveries(deliveries: Iterable[Any], erased: Optional[ErasedPeopl
     """Parse landed deliveries (`pipelines.webhooks.landing.LandedEvent`, oldest first) into rows. A
     delivery the receiver accepted can still carry a payload we cannot use; it is rejected with a reason,
     not dropped silently. One about a person `forget` erased (`erased`, see erased.py) is not merged: it
-    is listed in `erased`, for the store to scrub."""
+    is listed in `erased`, for the store to scrub; one that only mentions them (a guest of the event, an
+    answer) is merged without those entries, its body so redacted listed in `redacted`."""
     batch = LandedBatch()
     order: dict[str, tuple] = {}
     for delivery in deliveries:
@@ -132,9 +136,14 @@ def rows_from_deliveries(deliveries: Iterable[Any], erased: Optional[ErasedPeopl
         if not isinstance(payload, dict):
             batch.rejected[delivery.id] = "payload is not an object"
             continue
-        if erased and erased.drops_payload(payload):
-            batch.erased.append(delivery.id)
-            continue
+        if erased:
+            if erased.drops_payload(payload):
+                batch.erased.append(delivery.id)
+                continue
+            clean = erased.scrub(payload)
+            if clean is not payload:
+                batch.redacted[delivery.id] = redacted_body(delivery.body, clean)
+                payload = clean
         if delivery.event in INVITEE_EVENTS:
             reason = _invitee_rows(batch, payload, order, key)
             # Kept whether or not the invitee row is stale: the submission is read as it is now.
@@ -152,6 +161,13 @@ def rows_from_deliveries(deliveries: Iterable[Any], erased: Optional[ErasedPeopl
         if reason:
             batch.rejected[delivery.id] = reason
     return batch
+
+
+def redacted_body(body: str, payload: dict) -> str:
+    """A delivery's body with `payload` in place of its own (the rest of the envelope kept)."""
+    envelope = json.loads(body)
+    envelope["payload"] = payload
+    return json.dumps(envelope)
 
 
 def _invitee_rows(batch: LandedBatch, payload: dict, order: dict, key: tuple) -> Optional[str]:

@@ -282,6 +282,32 @@ class LandingStore:
             con.execute("pragma wal_checkpoint(truncate)")
         return scrubbed
 
+    def redact(self, bodies: dict[str, str]) -> int:
+        """Replace the bodies of these deliveries (by id) with redacted ones – an erased person's entries
+        taken out – leaving no copy of the old ones in the file (see `scrub`)."""
+        if not bodies:
+            return 0
+        with self._connect() as con:
+            con.execute("pragma secure_delete = on")
+        with self._transaction() as con:
+            done = sum(con.execute("update webhook_events set body = ? where id = ?", (body, delivery_id)).rowcount
+                       for delivery_id, body in bodies.items())
+        with self._connect() as con:
+            con.execute("pragma wal_checkpoint(truncate)")
+        return done
+
+    def read(self, ids: Iterable[str]) -> list[tuple[str, bool, str]]:
+        """(id, still pending, body) of these deliveries."""
+        ids = list(ids)
+        out: list[tuple[str, bool, str]] = []
+        with self._connect() as con:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                out += [(row[0], row[1] is None, row[2]) for row in con.execute(
+                    f"select id, processed_at, body from webhook_events where id in ({', '.join('?' * len(chunk))})",
+                    chunk)]
+        return out
+
     def mentioning(self, needles: Iterable[str]) -> list[str]:
         """The ids of the deliveries whose body holds one of `needles` (matched lower-cased)."""
         needles = [n.lower() for n in needles if n]

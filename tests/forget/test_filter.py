@@ -75,3 +75,15 @@ def test_landed_deliveries_about_them_are_set_apart_for_scrubbing():
 
 def test_no_erasure_no_filter():
     assert not ErasedPeople(SALT)
+
+
+def test_a_delivery_that_only_mentions_them_is_merged_without_them_and_redacted():
+    guest_of = {**invitee(f"{API}/scheduled_events/ev7/invitees/inv-7", "bob@example.org", BEFORE,
+                          event=f"{API}/scheduled_events/ev7"),
+                "scheduled_event": {"uri": f"{API}/scheduled_events/ev7", "created_at": BEFORE, "event_guests": [
+                    {"email": "ada@example.org", "created_at": BEFORE}]}}
+    body = json.dumps({"event": "invitee.canceled", "created_at": BEFORE, "payload": guest_of})
+    batch = rows_from_deliveries([LandedEvent("d7", "invitee.canceled", BEFORE, BEFORE, body)], PEOPLE)
+    assert batch.erased == [] and list(batch.invitees) == [guest_of["uri"]]
+    assert batch.scheduled_events[f"{API}/scheduled_events/ev7"]["event_guests"] == []
+    assert "ada@" not in batch.redacted["d7"] and json.loads(batch.redacted["d7"])["event"] == "invitee.canceled"

@@ -35,3 +35,29 @@ def test_scrubbed_deliveries_leave_no_copy_and_stay_settled(tmp_path):
         store.close()
     for path in tmp_path.iterdir():
         assert b"ada@example.org" not in path.read_bytes().lower(), path
+
+
+def test_forget_scrubs_their_deliveries_and_redacts_pending_ones_of_others(tmp_path):
+    from datetime import datetime, timezone
+
+    from pipelines.calendly.erased import ErasedPeople, email_hash
+    from pipelines.erasure.landing import forget_deliveries
+
+    salt, at = "1" * 64, datetime.now(timezone.utc)
+    erased = ErasedPeople(salt, {email_hash(salt, "ada@example.org"): at}, {"i0": at})
+    other = json.dumps({"event": "invitee.canceled", "payload": {
+        "uri": "https://api.calendly.com/scheduled_events/e1/invitees/i9", "email": "bob@example.org",
+        "created_at": "2026-01-01T00:00:00Z", "scheduled_event": {"uri": "https://api.calendly.com/scheduled_events/e1",
+                                                                 "event_guests": [{"email": "Ada@example.org"}]}}})
+    store = LandingStore(tmp_path / "landing.sqlite")
+    try:
+        store.append("mine", "invitee.created", None, body("ada@example.org", 0))
+        store.append("theirs", "invitee.canceled", None, other)
+        assert forget_deliveries(store, erased, ["ada@example.org", "/invitees/i0"]) == 2
+        [(_, _, kept)] = [row for row in store.read(["theirs"])]
+        assert store.pending_summary().count == 1 and "bob@example.org" in kept and "ada@" not in kept.lower()
+        assert [row[0] for row in store.rejected()] == ["mine"]
+    finally:
+        store.close()
+    for path in tmp_path.iterdir():
+        assert b"ada@example.org" not in path.read_bytes().lower(), path
