@@ -116,7 +116,8 @@ def run_forget(settings: Settings, emails: Iterable[str], calendly: bool = False
                                                 person.rows, tuple(uris)))
                 progress.add(people=1)
     # the deleted rows' copies in the storage itself (a DuckDB file's freed blocks, PostgreSQL's dead tuples)
-    compact.rewrite(settings.warehouse, {table for person in summary.people for table in person.rows})
+    compact.rewrite(settings.warehouse, {table.removesuffix(rows.CLEARED) for person in summary.people
+                                         for table in person.rows})
 
     # 3.–5. each step runs even if one before it failed: the failures are reported together
     def step(name: str, run: Callable[[], None]) -> None:

@@ -3,11 +3,13 @@
 Calendly goes on listing an erased person's old bookings (its own deletion only anonymizes them and
 keeps their URIs), and webhooks may deliver them again. Each extract therefore drops, before the load,
 what the erasure removed from the warehouse, by the same rule:
-- a row that names an erased invitee (`uri`, `submitter`, `invitee`: by the invitee's uuid), or that
-  holds an erased email in one of its own fields (nested objects are flattened into the row), is dropped
-  whole, with its nested lists;
+- a row that is an erased person's own is dropped whole, with its nested lists: it names one of their
+  invitees (`uri`, `submitter`, `invitee`: by the invitee's uuid), one of its own fields is their address
+  (nested objects are flattened into the row), or it is a routing form submission answered with it;
 - an entry of a nested list (a child table's row: an event's guest, an answer) that holds an erased
-  email is removed alone.
+  address is removed alone;
+- a field of any other row that holds it inside a longer text (someone else's cancellation reason) is
+  set to None.
 Only what was created before the erasure goes: a person who books again afterwards comes back. An
 entry's `created_at` decides, else its row's.
 
@@ -61,18 +63,28 @@ class ErasedPeople:
 
     # ------------------------------------------------------------------ the two steps of a resource
     def keeps(self, row: Any) -> bool:
-        """False for a row to drop whole (a filter step)."""
+        """False for a row that is an erased person's own (a filter step): it names one of their
+        invitees, one of its fields is their address, or it is a routing form submission answered with it."""
         if not isinstance(row, dict):
             return True
-        created = _created(row.get("created_at"), None)
         for name in _INVITEE_FIELDS:
             value = row.get(name)
             if isinstance(value, str) and "/invitees/" in value and uuid_from_uri(value) in self.invitees:
                 return False
-        return not self._own_fields_erased(row, created)
+        if not self.emails:
+            return True
+        created = _created(row.get("created_at"), None)
+        if self._is_theirs(row, created):
+            return False
+        answers = row.get("questions_and_answers") if "routing_form" in row else None
+        return not (isinstance(answers, list) and any(
+            isinstance(a, dict) and isinstance(a.get("answer"), str) and self._is_address(a["answer"], created)
+            for a in answers))
 
     def scrub(self, row: Any) -> Any:
-        """The row without the nested-list entries that hold an erased email (a map step)."""
+        """A kept row without what mentions an erased address (a map step): a nested-list entry (a child
+        table's row: a guest, an answer) that holds it goes; a field of the row that holds it inside a
+        longer text (someone else's cancellation reason) is set to None."""
         if not isinstance(row, dict) or not self.emails:
             return row
         return self._scrub_dict(row, _created(row.get("created_at"), None))
@@ -83,36 +95,55 @@ class ErasedPeople:
         return isinstance(payload, dict) and not self.keeps(payload)
 
     # ------------------------------------------------------------------ internals
-    def _erased(self, text: str, created: Optional[datetime]) -> bool:
+    def _when(self, email: str) -> Optional[datetime]:
+        return self.emails.get(email_hash(self.salt, email))
+
+    def _is_address(self, text: str, created: Optional[datetime]) -> bool:
+        """`text` is an erased address (trimmed, any case), erased after `created`."""
+        if "@" not in text:
+            return False
+        when = self._when(text)
+        return when is not None and (created is None or created <= when)
+
+    def _mentions(self, text: str, created: Optional[datetime]) -> bool:
+        """`text` holds an erased address, erased after `created`."""
         if "@" not in text:
             return False
         for token in _EMAIL_TOKEN.findall(text):
-            when = self.emails.get(email_hash(self.salt, token.strip(".")))
+            when = self._when(token.strip("."))
             if when is not None and (created is None or created <= when):
                 return True
         return False
 
-    def _own_fields_erased(self, row: Mapping[str, Any], created: Optional[datetime]) -> bool:
-        """An erased email in the row's scalar fields, or in those of its nested objects (one row in the
-        warehouse); nested lists are other rows."""
-        if not self.emails:
-            return False
+    def _is_theirs(self, row: Mapping[str, Any], created: Optional[datetime]) -> bool:
+        """One of the row's own fields (nested objects included: one row in the warehouse) is an
+        erased address."""
         for value in row.values():
             if isinstance(value, str):
-                if self._erased(value, created):
+                if self._is_address(value, created):
                     return True
-            elif isinstance(value, dict):
-                if self._own_fields_erased(value, created):
+            elif isinstance(value, dict) and self._is_theirs(value, created):
+                return True
+        return False
+
+    def _own_fields_mention(self, row: Mapping[str, Any], created: Optional[datetime]) -> bool:
+        for value in row.values():
+            if isinstance(value, str):
+                if self._mentions(value, created):
                     return True
+            elif isinstance(value, dict) and self._own_fields_mention(value, created):
+                return True
         return False
 
     def _scrub_dict(self, row: dict, created: Optional[datetime]) -> dict:
         changed: Optional[dict] = None
         for key, value in row.items():
             if isinstance(value, list):
-                kept = self._scrub_list(value, created)
+                kept: Any = self._scrub_list(value, created)
             elif isinstance(value, dict):
                 kept = self._scrub_dict(value, created)
+            elif isinstance(value, str) and self._mentions(value, created):
+                kept = None
             else:
                 continue
             if kept is not value:
@@ -125,11 +156,10 @@ class ErasedPeople:
         for item in items:
             if isinstance(item, dict):
                 own = _created(item.get("created_at"), created)
-                if self._own_fields_erased(item, own):
+                if self._own_fields_mention(item, own):
                     continue
                 item = self._scrub_dict(item, own)
-            elif isinstance(item, str) and self._erased(item, created):
+            elif isinstance(item, str) and self._mentions(item, created):
                 continue
             kept.append(item)
         return items if len(kept) == len(items) and all(a is b for a, b in zip(kept, items)) else kept
-

@@ -49,6 +49,15 @@ def test_nested_entries_go_alone_and_by_their_own_date():
     assert [a["answer"] for a in PEOPLE.scrub(answers)["questions_and_answers"]] == ["Acme"]
 
 
+def test_a_mention_in_someone_elses_field_clears_that_field_only():
+    row = invitee(f"{API}/scheduled_events/ev2/invitees/inv-8", "bob@example.org", BEFORE, status="canceled",
+                  cancellation={"canceler_type": "invitee", "reason": "Ada (ada@example.org) goes instead"})
+    assert PEOPLE.keeps(row)
+    scrubbed = PEOPLE.scrub(row)
+    assert scrubbed["cancellation"] == {"canceler_type": "invitee", "reason": None}
+    assert scrubbed["email"] == "bob@example.org" and row["cancellation"]["reason"].startswith("Ada")
+
+
 def test_submissions_go_with_their_submitter_or_their_answers():
     form = f"{API}/routing_forms/f1"
     by_submitter = {"uri": f"{API}/routing_form_submissions/s1", "routing_form": form, "created_at": BEFORE,
@@ -56,8 +65,13 @@ def test_submissions_go_with_their_submitter_or_their_answers():
                     "questions_and_answers": []}
     answered = {"uri": f"{API}/routing_form_submissions/s2", "routing_form": form, "created_at": BEFORE,
                 "submitter": None, "questions_and_answers": [{"question": "Email", "answer": "ada@example.org"}]}
+    referred = {**answered, "uri": f"{API}/routing_form_submissions/s3",
+                "questions_and_answers": [{"question": "Email", "answer": "bob@example.org"},
+                                          {"question": "Referred by", "answer": "ada@example.org, my colleague"}]}
     assert not PEOPLE.keeps(by_submitter)
-    assert PEOPLE.keeps(answered) and PEOPLE.scrub(answered)["questions_and_answers"] == []
+    assert not PEOPLE.keeps(answered)  # answered with the address: hers
+    assert PEOPLE.keeps(referred)  # another person's, which mentions her: the answer goes alone
+    assert [a["answer"] for a in PEOPLE.scrub(referred)["questions_and_answers"]] == ["bob@example.org"]
 
 
 def test_landed_deliveries_about_them_are_set_apart_for_scrubbing():

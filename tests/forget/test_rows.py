@@ -1,0 +1,70 @@
+"""The warehouse side of the erasure (pipelines/erasure/rows.py) on hand-made tables, on each warehouse:
+the person's rows go with their dlt descendants, a child row that mentions them goes alone, a mention in
+someone else's longer text is cleared, and the rest stays."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.erasure import rows
+
+ADA = "ada@example.org"
+INV = "https://api.calendly.com/scheduled_events/e1/invitees/inv-ada"
+DDL = [
+    "create schema calendly_raw",
+    "create schema brevo_sync",
+    "create table calendly_raw.invitees (_dlt_id varchar not null, uri varchar, email varchar, reason varchar)",
+    "create table calendly_raw.invitees__questions_and_answers (_dlt_id varchar not null, "
+    "_dlt_parent_id varchar not null, _dlt_root_id varchar not null, answer varchar)",
+    "create table calendly_raw.invitees__questions_and_answers__x (_dlt_id varchar not null, "
+    "_dlt_parent_id varchar not null, _dlt_root_id varchar not null, v varchar)",
+    "create table calendly_raw.routing_form_submissions (_dlt_id varchar not null, uri varchar, submitter varchar)",
+    "create table calendly_raw.routing_form_submissions__questions_and_answers (_dlt_id varchar not null, "
+    "_dlt_parent_id varchar not null, _dlt_root_id varchar not null, answer varchar)",
+    "create table brevo_sync.sync_log (email varchar not null, reason varchar, n integer)",
+    "create table brevo_sync.rebook_links (email varchar, invitee_uri varchar, url varchar)",
+]
+ROWS = [
+    "insert into calendly_raw.invitees values ('i1', %s, ' Ada@Example.org', null), "
+    "('i2', 'https://api.calendly.com/scheduled_events/e1/invitees/inv-bob', 'bob@example.org', "
+    "'Ada (ada@example.org) takes my place')",
+    "insert into calendly_raw.invitees__questions_and_answers values ('q1', 'i1', 'i1', 'Ada Lovelace'), "
+    "('q2', 'i2', 'i2', 'referred by ADA@example.org'), ('q3', 'i2', 'i2', 'Acme')",
+    "insert into calendly_raw.invitees__questions_and_answers__x values ('x1', 'q1', 'i1', 'deep'), "
+    "('x2', 'q2', 'i2', 'deeper'), ('x3', 'q3', 'i2', 'kept')",
+    "insert into calendly_raw.routing_form_submissions values ('s1', 'sub-1', null), "
+    "('s2', 'sub-2', 'https://calendly.com/scheduled_events/e1/invitees/inv-ada'), ('s3', 'sub-3', null)",
+    "insert into calendly_raw.routing_form_submissions__questions_and_answers values "
+    "('a1', 's1', 's1', 'ada@example.org'), ('a2', 's1', 's1', 'Ada'), ('a3', 's2', 's2', 'Analytical'), "
+    "('a4', 's3', 's3', 'cy@example.org')",
+    "insert into brevo_sync.sync_log values ('ada@example.org', null, 1), ('bob@example.org', "
+    "'400: SMS already used by ada@example.org', 2)",
+    "insert into brevo_sync.rebook_links values ('someone@else.org', %s, 'https://calendly.com/d/x')",
+]
+
+
+def test_what_goes_and_what_stays(any_warehouse):
+    if any_warehouse.kind == "duckdb":
+        any_warehouse.path.parent.mkdir(parents=True, exist_ok=True)
+        duckdb.connect(str(any_warehouse.path)).close()
+    with any_warehouse.connect() as con:
+        for sql in DDL:
+            con.execute(sql)
+        for sql in ROWS:
+            con.execute(sql, [INV] if "%s" in sql else None)
+        tables = rows.tables(con)
+        assert rows.invitee_uris(con, ADA, tables) == [INV]
+        with con.transaction():
+            counts = rows.erase(con, tables, rows.needles_of(ADA, [INV]))
+        left = {t.key: sorted(tuple(map(str, r)) for r in con.execute(f"select * from {t.sql}").fetchall())
+                for t in tables}
+        assert rows.mentions(con, rows.tables(con), [ADA]) == {}
+    assert [r[0] for r in left["calendly_raw.invitees"]] == ["i2"]
+    assert left["calendly_raw.invitees"][0][3] == "None"  # Bob's reason cleared, his booking kept
+    assert [r[0] for r in left["calendly_raw.invitees__questions_and_answers"]] == ["q3"]
+    assert [r[0] for r in left["calendly_raw.invitees__questions_and_answers__x"]] == ["x3"]
+    assert [r[0] for r in left["calendly_raw.routing_form_submissions"]] == ["s3"]  # hers: answered, submitted
+    assert [r[0] for r in left["calendly_raw.routing_form_submissions__questions_and_answers"]] == ["a4"]
+    assert left["brevo_sync.sync_log"] == [("bob@example.org", "None", "2")]
+    assert left["brevo_sync.rebook_links"] == []  # by the invitee's uri
+    assert counts["calendly_raw.invitees"] == 1 and counts["calendly_raw.invitees (cleared)"] == 1
