@@ -3,14 +3,13 @@
 Generic on purpose: a table added later (the sync's, a new raw child table) is covered without a line
 here. A row names the person when one of its columns, cast to text and lower-cased, holds one of the
 person's needles: the address, or `/invitees/<uuid>` of one of their invitees (how `submitter`,
-`invitee_uri`, a transition key or a no-show refer to a booking). dlt's rows go with their descendants:
-a child row (`_dlt_parent_id`) alone with its own children, a root row with all of its children – what
-dlt's merge would do to them.
+`invitee_uri`, a transition key or a no-show refer to a booking). What happens to it (`erase`):
+the person's own rows go, dlt's with all their descendants; a dlt child row that mentions them goes
+alone (what dlt's merge would do to it); a mention inside someone else's longer text is cleared.
 
 Left alone: the catalogs, views (they show the tables), dlt's own bookkeeping (`_dlt_*`: its state is
 compressed and is checked by verify.py instead) and the `erasure` schema (hashes, never addresses).
-The same SQL runs on DuckDB and PostgreSQL.
-"""
+The same SQL runs on DuckDB and PostgreSQL."""
 
 from __future__ import annotations
 
