@@ -51,6 +51,7 @@ EDGES = {
     ("staging/stg_calendly__event_memberships", "staging/int_event_hosts_aggregated"),
     ("staging/stg_calendly__event_memberships", "marts/scheduling_hosts_weekly"),  # names of hosts who left
     ("staging/stg_calendly__event_types", "marts/bookings"),
+    ("staging/stg_calendly__event_types", "marts/brevo_contacts"),  # can a re-booking link's type be booked
     ("staging/stg_calendly__invitee_answers", "staging/int_invitee_fields_mapped"),
     ("staging/stg_calendly__invitees", "marts/bookings"),
     ("staging/stg_calendly__invitees", "marts/booking_transitions"),  # the cancel and reschedule links
