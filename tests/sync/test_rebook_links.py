@@ -33,15 +33,21 @@ from .expected import brevo_differences
 
 EVENTS = 30
 ANN, BOB, CY = "rebook.ann@example.org", "rebook.bob@example.org", "rebook.cy@example.org"
+DEE, EVE = "rebook.dee@example.org", "rebook.eve@example.org"
 
 
 def set_up_episodes(account) -> dict:
-    """Ann cancels and Bob is a no-show on a live event type; Cy cancels on a type switched off since."""
+    """Ann cancels and Bob is a no-show on a live event type the member hosts; Dee and Eve cancel on a
+    live type the member does not host; Cy cancels on a type switched off since. Made here, not left to
+    the generator: how many of its own bookings are cancelled or no-shows moves with the clock."""
     member = account.users["member"]["uri"]
     live = [t for t in account.truth()["event_types"] if t["active"] and t["deleted_at"] is None]
     mine = [t["uri"] for t in live if member in account.event_type_hosts(t["uri"].rsplit("/", 1)[1])]
     t_live = mine[0]
-    t_off = next(t["uri"] for t in live if t["uri"] != t_live)
+    t_other = next(t["uri"] for t in live if t["uri"] not in mine)
+    t_off = next(t["uri"] for t in live if t["uri"] not in (t_live, t_other))
+    for email in (DEE, EVE):
+        account.cancel_invitee(account.add_booking(t_other, email=email), reason="rebook test")
     ann = account.add_booking(t_live, email=ANN)
     account.cancel_invitee(ann, reason="rebook test")
     # Bob's meeting is over (within the no-show window the extract reads again, so a mark removed shows)
