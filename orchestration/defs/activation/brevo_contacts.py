@@ -59,6 +59,8 @@ def brevo_contacts(context: dg.AssetExecutionContext, calendly_elt: CalendlyEltC
         "events_sent": summary.events.sent,
         "events_failed": summary.events.failed,
         "events_left": summary.events.left,
+        "rebooking_links_minted": summary.links.minted,
+        "rebooking_links_left": summary.links.left,
         "sync_run_id": summary.run_id,
     })
     failed_events = summary.events.failed + summary.events.left
