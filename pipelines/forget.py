@@ -99,7 +99,8 @@ def run_forget(settings: Settings, emails: Iterable[str], calendly: bool = False
     summary.pending_loaded = dlt_files.finish_pending(settings, progress)
 
     # 2. the warehouse, in one transaction
-    progress.say(f"forget: removing {len(wanted)} people's rows from {settings.warehouse.name}")
+    progress.say(f"forget: removing {len(wanted)} {'person' if len(wanted) == 1 else 'people'}'s rows from "
+                 f"{settings.warehouse.name}")
     needles: dict[str, list[str]] = {}
     erased_at = datetime.now(timezone.utc)
     with connect(settings.warehouse) as con:
@@ -153,7 +154,12 @@ def run_forget(settings: Settings, emails: Iterable[str], calendly: bool = False
         from .erasure.brevo import delete_contacts
 
         for email, outcome in delete_contacts(settings, wanted).items():
-            next(p for p in summary.people if p.email == email).brevo = outcome
+            person = next(p for p in summary.people if p.email == email)
+            if outcome.startswith("skipped") and person.rows.get("brevo_sync.contact_state"):
+                # The sync sent them to Brevo: without the key their contact stays there, so say so.
+                outcome = ("failed: the sync sent this contact to Brevo, but BREVO_API_KEY is not set: "
+                           "set it and run forget again")
+            person.brevo = outcome
 
     step("Brevo", brevo)
     if calendly:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import requests
+
 from ..brevo.client import BrevoClient, refusal
 from ..brevo.settings import DEFAULT_API_URL
 from ..config import Settings
@@ -31,8 +33,6 @@ def delete_contacts(settings: Settings, emails: list[str]) -> dict[str, str]:
         elif response.status_code == 404:
             outcomes[email] = "absent"
         else:
-            import requests
-
             outcomes[email] = "failed: " + refusal("DELETE /contacts", requests.HTTPError(response=response)
                                                    ).split("failed: ", 1)[-1]
     return outcomes
