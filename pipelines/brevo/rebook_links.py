@@ -69,8 +69,11 @@ class LinksSummary:
     requests: int = 0
     throttled: int = 0  # 429s received
     seconds: float = 0.0
+    not_minted: str | None = None  # why no link could be asked for this run (no Calendly token)
 
     def line(self) -> str:
+        if self.not_minted:
+            return f"re-booking links not minted, {self.left:,} waiting: {self.not_minted}"
         extra = "".join(f", {n:,} {what}" for n, what in ((self.refused, "refused by Calendly"),
                                                           (self.failed, "failed (retried next run)"),
                                                           (self.left, "left for the next run")) if n)
@@ -119,12 +122,13 @@ def _calendly_words(response: requests.Response) -> str:
     return f"POST /scheduling_links failed: {text}".splitlines()[0][:500]
 
 
-def _token(settings: Settings) -> str:
+def _token(settings: Settings) -> tuple[str | None, str | None]:
+    """(the Calendly token, None), or (None, why there is none) in one line."""
     try:
-        return settings.require_calendly_token()
+        return settings.require_calendly_token(), None
     except ConfigError as exc:
-        raise ConfigError(f"{exc} (re-booking links are minted with it; or set `rebooking_links: "
-                          "{enabled: false}` in the mapping)") from None
+        return None, (f"{exc} (re-booking links are minted with it; or set `rebooking_links: "
+                      "{enabled: false}` in the mapping)")
 
 
 def mint_links(con: Connection, settings: Settings, mapping: Mapping, run_id: str,
@@ -140,6 +144,11 @@ def mint_links(con: Connection, settings: Settings, mapping: Mapping, run_id: st
     summary.due, summary.skipped = len(episodes), len(episodes) - len(bookable)
     if not bookable:
         return summary
+    token, missing = _token(settings)
+    if token is None:
+        # The contacts and events need no Calendly token: they go, and the line says what is missing.
+        summary.left, summary.not_minted = len(bookable), missing
+        return summary
     if before:
         before()
     pacer = RateLimitPacer()
@@ -148,7 +157,7 @@ def mint_links(con: Connection, settings: Settings, mapping: Mapping, run_id: st
     def sent() -> None:
         counter[0] += 1
 
-    client = calendly_client(settings.calendly_api_url, _token(settings), pacer, max_workers=1,
+    client = calendly_client(settings.calendly_api_url, token, pacer, max_workers=1,
                              max_attempts=REBOOK_MAX_ATTEMPTS, on_send=sent)
     cap = mapping.rebooking_links.max_per_run
     asked = 0
