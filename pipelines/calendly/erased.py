@@ -23,7 +23,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from .helpers import parse_time, uuid_from_uri
 
@@ -118,20 +118,19 @@ class ErasedPeople:
     def _is_theirs(self, row: Mapping[str, Any], created: Optional[datetime]) -> bool:
         """One of the row's own fields (nested objects included: one row in the warehouse) is an
         erased address."""
-        for value in row.values():
-            if isinstance(value, str):
-                if self._is_address(value, created):
-                    return True
-            elif isinstance(value, dict) and self._is_theirs(value, created):
-                return True
-        return False
+        return self._any_field(row, created, self._is_address)
 
     def _own_fields_mention(self, row: Mapping[str, Any], created: Optional[datetime]) -> bool:
+        """One of the row's own fields (nested objects included) holds an erased address in its text."""
+        return self._any_field(row, created, self._mentions)
+
+    def _any_field(self, row: Mapping[str, Any], created: Optional[datetime],
+                   test: Callable[[str, Optional[datetime]], bool]) -> bool:
         for value in row.values():
             if isinstance(value, str):
-                if self._mentions(value, created):
+                if test(value, created):
                     return True
-            elif isinstance(value, dict) and self._own_fields_mention(value, created):
+            elif isinstance(value, dict) and self._any_field(value, created, test):
                 return True
         return False
 
