@@ -44,13 +44,15 @@ EVENT_PREFIX = "calendly_"  # calendly_booked, calendly_cancelled, calendly_resc
 _REFUSED = {400, 404, 409, 413, 422}
 _COLUMNS = ("transition_key", "invitee_uri", "event_uri", "transition", "occurred_at", "email", "timezone",
             "event_type_name", "start_time", "end_time", "host_names", "primary_host_uri", "cancel_url",
-            "reschedule_url", "canceler_type", "canceled_by", "cancellation_reason", "rescheduled_to")
+            "reschedule_url", "canceler_type", "canceled_by", "cancellation_reason", "rescheduled_to",
+            "new_start_time", "rescheduled_from")
 # event_properties key → marts.booking_transitions column (NULLs are left out: the spec allows none).
 _PROPERTIES = {"invitee_uri": "invitee_uri", "event_uri": "event_uri", "event_type_name": "event_type_name",
                "start_time": "start_time", "end_time": "end_time", "host": "host_names",
                "host_uri": "primary_host_uri", "cancel_reason": "cancellation_reason", "canceler": "canceled_by",
                "canceler_type": "canceler_type", "cancel_url": "cancel_url", "reschedule_url": "reschedule_url",
-               "rescheduled_to": "rescheduled_to", "invitee_timezone": "timezone"}
+               "rescheduled_to": "rescheduled_to", "new_start_time": "new_start_time",
+               "rescheduled_from": "rescheduled_from", "invitee_timezone": "timezone"}
 
 
 @dataclass

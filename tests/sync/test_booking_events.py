@@ -108,6 +108,14 @@ def test_each_transition_reaches_brevo_once_and_history_stays_home(any_stack):
             assert "canceler" not in props and "cancel_reason" not in props
         if name == "calendly_rescheduled":
             assert props["rescheduled_to"] == invitee["new_invitee"]
+            _, moved_to = stack.calendly_account.invitee(invitee["new_invitee"].rsplit("/", 1)[-1])
+            new_event = stack.calendly_account.event(moved_to["event"].rsplit("/", 1)[-1])
+            assert datetime.fromisoformat(props["new_start_time"]) == datetime.fromisoformat(
+                new_event["start_time"].replace("Z", "+00:00"))
+        else:
+            assert "rescheduled_to" not in props and "new_start_time" not in props
+        # A reschedule's new booking says which booking it replaces; a first booking does not.
+        assert props.get("rescheduled_from") == (invitee.get("old_invitee") if name == "calendly_booked" else None)
 
     # A rerun sends nothing again; every request is one Brevo's API description accepts.
     stack.brevo.reset_stats()
@@ -228,7 +236,8 @@ def test_event_body_leaves_out_nulls_and_dates_carry_their_offset():
     row = {"transition": "cancelled", "occurred_at": when, "email": "ann@x.com", "invitee_uri": "i", "event_uri": "e",
            "event_type_name": "Intro", "start_time": when, "end_time": None, "host_names": None,
            "primary_host_uri": None, "cancellation_reason": None, "canceled_by": "Ann", "canceler_type": "invitee",
-           "cancel_url": None, "reschedule_url": None, "rescheduled_to": None, "timezone": None}
+           "cancel_url": None, "reschedule_url": None, "rescheduled_to": None, "new_start_time": None,
+           "rescheduled_from": None, "timezone": None}
     body = event_body(row, {})
     assert body == {"event_name": "calendly_cancelled", "event_date": "2026-05-01T09:00:00+00:00",
                     "identifiers": {"email_id": "ann@x.com"},

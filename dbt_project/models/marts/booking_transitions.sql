@@ -1,7 +1,8 @@
 -- One row per booking and status it entered, with when it happened in Calendly: what the sync sends
 -- Brevo as custom events. Every booking entered `booked` when it was made; the status it is in now
 -- (bookings.booking_status: the one rule, in int_invitees_statused) is the other transition, if it
--- is not `booked`. Cancellation fields belong to the cancel or reschedule that set them only.
+-- is not `booked`. Cancellation fields belong to the cancel or reschedule that set them only; a
+-- reschedule is the old booking's `rescheduled` row and the new booking's `booked` row, which names it.
 with
 
 bookings as (
@@ -68,11 +69,16 @@ final as (
             as canceled_by,
         case when entered.transition in ('cancelled', 'rescheduled') then bookings.cancellation_reason end
             as cancellation_reason,
-        case when entered.transition = 'rescheduled' then bookings.rescheduled_to end as rescheduled_to
+        case when entered.transition = 'rescheduled' then bookings.rescheduled_to end as rescheduled_to,
+        -- so that an automation can say when the meeting moved to, and tell a reschedule's new
+        -- booking from a first one (Calendly makes a new invitee for it, which enters `booked` too)
+        case when entered.transition = 'rescheduled' then new_booking.start_time end as new_start_time,
+        case when entered.transition = 'booked' then bookings.rescheduled_from end as rescheduled_from
 
     from entered
     inner join bookings on entered.invitee_uri = bookings.invitee_uri
     left join invitees on entered.invitee_uri = invitees.invitee_uri
+    left join bookings as new_booking on bookings.rescheduled_to = new_booking.invitee_uri
 )
 
 select * from final
