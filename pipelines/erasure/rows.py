@@ -2,10 +2,12 @@
 
 Generic on purpose: a table added later (the sync's, a new raw child table) is covered without a line
 here. A row names the person when one of its columns, cast to text and lower-cased, holds one of the
-person's needles: the address, or `/invitees/<uuid>` of one of their invitees (how `submitter`,
-`invitee_uri`, a transition key or a no-show refer to a booking). What happens to it (`erase`):
-the person's own rows go, dlt's with all their descendants; a dlt child row that mentions them goes
-alone (what dlt's merge would do to it); a mention inside someone else's longer text is cleared.
+person's needles by the rule of address.py (the address as a whole address, not inside joann@… or
+…com.au), or `/invitees/<uuid>` of one of their invitees (how `submitter`, `invitee_uri`, a transition
+key or a no-show refer to a booking). What happens to it (`erase`): the person's own rows go, dlt's with
+all their descendants; a dlt child row that mentions them goes alone (what dlt's merge would do to it);
+in any other row the columns that hold the address are cleared – whether they hold it alone (someone
+else's `tracking__utm_source`) or inside a longer text.
 
 Left alone: the catalogs, views (they show the tables), dlt's own bookkeeping (`_dlt_*`: its state is
 compressed and is checked by verify.py instead) and the `erasure` schema (hashes, never addresses).
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from ..warehouse import Connection
+from .address import is_identity, pattern
 from .audit import SCHEMA as ERASURE_SCHEMA
 
 RAW_SCHEMAS = ("calendly_raw", "calendly_raw_staging")  # dlt's dataset and its merge scratch space
@@ -65,7 +68,7 @@ class Table:
         """A condition true for the rows holding any of `needles`, and its parameter: one regular
         expression of the needles (literal) over the row's text. One `position()` per needle built the
         text once per needle: 0.66 s against 0.07 s for 10 needles over 5,587 invitees (3,000 events)."""
-        return _regex(kind, self.haystack()), [_pattern(needles)]
+        return _regex(kind, self.haystack()), [pattern(needles)]
 
 
 def _is_text(data_type: str) -> bool:
@@ -145,22 +148,20 @@ def _delete_dlt_rows(con: Connection, table: Table, ids: Sequence[str], schema_t
         counts[table.key] = counts.get(table.key, 0) + removed
 
 
-def _pattern(needles: Sequence[str]) -> str:
-    return "|".join("".join(c if c.isalnum() else "\\" + c for c in needle) for needle in needles)
-
-
 def _regex(kind: str, text: str) -> str:
     return f"regexp_matches({text}, %s)" if kind == "duckdb" else f"{text} ~ %s"
 
 
 def _theirs(table: Table, kind: str, email: str, invitee_needles: Sequence[str]) -> tuple[str, list]:
-    """A row that is the person's own: a column that is their address, or one naming their invitee."""
-    equal = [f"lower(trim(cast({_quote(c)} as varchar))) = %s" for c in table.text_columns]
-    condition, params = " or ".join(equal), [email] * len(equal)
+    """A row that is the person's own: an identity column (`email`, `…_email`) that is their address,
+    or a column naming their invitee. Another column that is the address (someone else's
+    `tracking__utm_source`) makes it a mention, cleared by `_clear_mentions`."""
+    equal = [f"lower(trim(cast({_quote(c)} as varchar))) = %s" for c in table.text_columns if is_identity(c)]
+    conditions, params = equal, [email] * len(equal)
     if invitee_needles:
-        condition += " or " + _regex(kind, table.haystack())
-        params.append(_pattern(invitee_needles))
-    return f"({condition})", params
+        conditions = [*conditions, _regex(kind, table.haystack())]
+        params.append(pattern(invitee_needles))
+    return f"({' or '.join(conditions) or 'false'})", params
 
 
 def _submissions_answered_by(con: Connection, schema_tables: Sequence[Table], email: str) -> list[str]:
@@ -178,12 +179,13 @@ def erase(con: Connection, all_tables: Sequence[Table], needles: Sequence[str]) 
     """Remove what holds one of `needles` (the address first, then `/invitees/<uuid>` of the person's
     invitees); rows removed per table (rows only cleared count as "<table> (cleared)").
 
-    - a row that is the person's (a column *is* the address, or names one of their invitees) goes, with
-      its dlt descendants; so does a routing form submission one of whose answers is the address;
+    - a row that is the person's (an identity column *is* the address, or a column names one of their
+      invitees) goes, with its dlt descendants; so does a routing form submission one of whose answers
+      is the address;
     - a dlt child row that mentions the address (a guest entry, an answer) goes alone, with its own
       descendants;
-    - any other row that mentions it inside a longer text (someone else's cancellation reason, a sync
-      error message) keeps its place: those columns are set to null."""
+    - any other row that holds it (someone else's cancellation reason, a sync error message, a UTM
+      value) keeps its place: those columns are set to null."""
     email, invitee_needles = needles[0], list(needles[1:])
     counts: dict[str, int] = {}
     by_schema: dict[str, list[Table]] = {}
@@ -222,24 +224,29 @@ def erase(con: Connection, all_tables: Sequence[Table], needles: Sequence[str]) 
 def _clear_mentions(con: Connection, table: Table, email: str, counts: dict[str, int]) -> None:
     """Set to null the columns of `table` that mention the address inside a longer text (a row whose
     NOT NULL column does goes instead)."""
-    pattern = _pattern([email])
+    address = pattern([email])
     if not con.execute(f"select count(*) from {table.sql} where " + _regex(con.kind, table.haystack()),
-                       [pattern]).fetchone()[0]:
+                       [address]).fetchone()[0]:
         return
     for column in sorted(table.required & set(table.text_columns)):
         removed = _count(con, f"delete from {table.sql} where "
-                         + _regex(con.kind, f"lower(cast({_quote(column)} as varchar))"), [pattern])
+                         + _regex(con.kind, f"lower(cast({_quote(column)} as varchar))"), [address])
         if removed:
             counts[table.key] = counts.get(table.key, 0) + removed
     hits = [c for c in table.text_columns if c not in table.required
             if con.execute(f"select count(*) from {table.sql} where "
-                           + _regex(con.kind, f"lower(cast({_quote(c)} as varchar))"), [pattern]).fetchone()[0]]
-    for column in hits:
-        cleared = _count(con, f"update {table.sql} set {_quote(column)} = null where "
-                         + _regex(con.kind, f"lower(cast({_quote(column)} as varchar))"), [pattern])
-        if cleared:
-            key = table.key + CLEARED
-            counts[key] = counts.get(key, 0) + cleared
+                           + _regex(con.kind, f"lower(cast({_quote(c)} as varchar))"), [address]).fetchone()[0]]
+    if not hits:
+        return
+    # one statement: a row counts once however many of its columns are cleared
+    tests = {c: _regex(con.kind, f"lower(cast({_quote(c)} as varchar))") for c in hits}
+    cleared = _count(con, f"update {table.sql} set "
+                     + ", ".join(f"{_quote(c)} = case when {test} then null else {_quote(c)} end"
+                                 for c, test in tests.items())
+                     + " where " + " or ".join(tests.values()), [address] * (2 * len(hits)))
+    if cleared:
+        key = table.key + CLEARED
+        counts[key] = counts.get(key, 0) + cleared
 
 
 def mentions(con: Connection, all_tables: Sequence[Table], needles: Sequence[str]) -> dict[str, int]:

@@ -68,3 +68,41 @@ def test_what_goes_and_what_stays(any_warehouse):
     assert left["brevo_sync.sync_log"] == [("bob@example.org", "None", "2")]
     assert left["brevo_sync.rebook_links"] == []  # by the invitee's uri
     assert counts["calendly_raw.invitees"] == 1 and counts["calendly_raw.invitees (cleared)"] == 1
+
+
+ANN = "ann@example.com"
+LOOKALIKES = ["joann@example.com", "jo.ann@example.com", "ann@example.com.au", "ann@example.community"]
+
+
+def test_only_the_whole_address_and_only_identity_fields_make_a_row_theirs(any_warehouse):
+    """joann@…, jo.ann@… and ann@….au are other people: none of their rows is touched. Bob's invitee
+    whose UTM source is Ann's address stays, with that field cleared; "mail ann@example.com." is hers."""
+    if any_warehouse.kind == "duckdb":
+        any_warehouse.path.parent.mkdir(parents=True, exist_ok=True)
+        duckdb.connect(str(any_warehouse.path)).close()
+    others = [(f"o{n}", f"https://api.calendly.com/scheduled_events/e{n}/invitees/inv-{n}", email,
+               f"Mail {email} please") for n, email in enumerate(LOOKALIKES)]
+    with any_warehouse.connect() as con:
+        con.execute("create schema calendly_raw")
+        con.execute("create schema brevo_sync")
+        con.execute("create table calendly_raw.invitees (_dlt_id varchar not null, uri varchar, email varchar, "
+                    "reason varchar, tracking__utm_source varchar)")
+        con.execute("create table brevo_sync.rebook_links (invitee_uri varchar primary key, email varchar not null)")
+        con.executemany("insert into calendly_raw.invitees values (%s, %s, %s, %s, null)", others)
+        con.execute("insert into calendly_raw.invitees values ('a1', %s, 'Ann@Example.com', null, null), "
+                    "('b1', 'https://api.calendly.com/scheduled_events/e9/invitees/inv-bob', 'bob@example.org', "
+                    "'Ask ANN@example.com.', 'Ann@Example.com')", [INV])
+        con.executemany("insert into brevo_sync.rebook_links values (%s, %s)", [(uri, email) for _, uri, email, _ in others])
+        tables = rows.tables(con)
+        with con.transaction():
+            counts = rows.erase(con, tables, rows.needles_of(ANN, rows.invitee_uris(con, ANN, tables)))
+        left = sorted(tuple(map(str, r)) for r in con.execute("select * from calendly_raw.invitees").fetchall())
+        links = sorted(r[1] for r in con.execute("select * from brevo_sync.rebook_links").fetchall())
+        assert rows.mentions(con, rows.tables(con), [ANN]) == {}
+        assert rows.mentions(con, rows.tables(con), ["joann@example.com"]) == {"brevo_sync.rebook_links": 1,
+                                                                              "calendly_raw.invitees": 1}
+    assert left == sorted([tuple(map(str, (*o, None))) for o in others]
+                          + [("b1", "https://api.calendly.com/scheduled_events/e9/invitees/inv-bob",
+                              "bob@example.org", "None", "None")])
+    assert links == sorted(LOOKALIKES)
+    assert counts == {"calendly_raw.invitees": 1, "calendly_raw.invitees (cleared)": 1}
