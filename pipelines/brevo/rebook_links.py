@@ -11,14 +11,19 @@ One link per episode: a link is recorded the moment Calendly has answered, in it
 mints again at most the one link whose answer it had not recorded. dlt's retrying session retries 5xx
 and dropped connections, and Calendly has no idempotency key here, so an answer lost after Calendly
 made the link leaves one unused link behind (never two in Brevo). A 4xx for one episode (404: the type
-is gone, 400: switched off, 403: not this token's to link) is recorded as `refused` and not asked again
-for that episode; Calendly down past the retries stops the minting of this run (that episode is
-`failed`, tried again next run, as are those not reached). Types the warehouse knows to be switched off
-or deleted are skipped without a request, and minted for if they take bookings again.
+is gone, 400: switched off, 403: not this token's to link) is recorded as `refused` and asked again only
+REBOOK_REFUSED_RETRY_AFTER_DAYS later (the type may be switched back on, the permission granted); a run
+whose first REBOOK_FORBIDDEN_STOP answers are all 403 stops asking (the token lacks the
+`scheduling_links:write` scope, say) and its line says so; a 401 leaves the links to a run with a valid
+token, as a missing token does, and the contacts and events still go. Calendly down past the retries
+stops the minting of this run (that episode is `failed`, tried again next run, as are those not
+reached). Types the warehouse knows cannot take a booking (switched off, deleted, one-off, a poll) are
+skipped without a request, and minted for if they take bookings again.
 
 Within Calendly's rate budget: requests are paced on `X-RateLimit-*` (pipelines/pacing.py) and one run
 mints at most `rebooking_links.max_per_run` links and at most REBOOK_RATE_SHARE of the window's
-`X-RateLimit-Limit`, newest episodes first; the rest wait for later runs (bench/rebook_links_bench.py).
+`X-RateLimit-Limit` (of the Free plan's 50 when Calendly announces none), newest episodes first; the rest
+wait for later runs (bench/rebook_links_bench.py).
 
 The link reaches Brevo as an attribute of the contact (`attach`): the contact's payload hash takes the
 link in, only when there is one, so minting resends that contact and enabling the feature resends no
@@ -31,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 import requests
@@ -43,7 +48,8 @@ from ..pacing import RateLimitPacer
 from ..progress import Progress
 from ..warehouse import Connection
 from .contacts import TABLE, BrevoContact
-from .settings import REBOOK_MAX_ATTEMPTS, REBOOK_RATE_SHARE
+from .settings import (REBOOK_ASSUMED_LIMIT, REBOOK_FORBIDDEN_STOP, REBOOK_MAX_ATTEMPTS, REBOOK_RATE_SHARE,
+                       REBOOK_REFUSED_RETRY_AFTER_DAYS)
 from .state import SCHEMA
 
 STATE = f"{SCHEMA}.rebook_links"
@@ -70,6 +76,7 @@ class LinksSummary:
     throttled: int = 0  # 429s received
     seconds: float = 0.0
     not_minted: str | None = None  # why no link could be asked for this run (no Calendly token)
+    stopped: str | None = None  # why this run stopped asking (every answer a 403)
 
     def line(self) -> str:
         if self.not_minted:
@@ -77,22 +84,25 @@ class LinksSummary:
         extra = "".join(f", {n:,} {what}" for n, what in ((self.refused, "refused by Calendly"),
                                                           (self.failed, "failed (retried next run)"),
                                                           (self.left, "left for the next run")) if n)
-        return f"{self.minted:,} re-booking links minted{extra}"
+        return f"{self.minted:,} re-booking links minted{extra}" + (f" ({self.stopped})" if self.stopped else "")
 
 
 def due_episodes(con: Connection) -> list[Episode]:
-    """Episodes with no link yet (none recorded, or the last try failed), newest booking first. An
-    address Brevo would refuse gets none: the link could not reach it."""
+    """Episodes with no link yet (none recorded, the last try failed, or refused long enough ago), newest
+    booking first. An address Brevo would refuse gets none: the link could not reach it."""
     has_state = con.has_table(SCHEMA, "rebook_links")
     state_join = f"left join {STATE} as state on state.invitee_uri = b.rebook_invitee_uri" if has_state else ""
-    not_done = "and (state.outcome is null or state.outcome = 'failed')" if has_state else ""
+    retry_before = datetime.now(timezone.utc) - timedelta(days=REBOOK_REFUSED_RETRY_AFTER_DAYS)
+    not_done = ("and (state.outcome is null or state.outcome = 'failed' or (state.outcome = 'refused' "
+                "and coalesce(state.tried_at, %s) <= %s))") if has_state else ""
     rows = con.execute(
         f"""select b.rebook_invitee_uri, b.email, b.rebook_event_type_uri, b.rebook_bookable
             from {TABLE} as b
             inner join marts.contacts as c on c.email = b.email
             {state_join}
             where b.rebook_invitee_uri is not null and b.email_is_valid {not_done}
-            order by c.last_booked_at desc, b.rebook_invitee_uri""").fetchall()
+            order by c.last_booked_at desc, b.rebook_invitee_uri""",
+        [retry_before, retry_before] if has_state else []).fetchall()
     return [Episode(uri, email, event_type, bool(bookable)) for uri, email, event_type, bookable in rows]
 
 
@@ -101,13 +111,15 @@ def _record(con: Connection, run_id: str, episode: Episode, outcome: str, bookin
     """One episode's outcome (minted | refused | failed), committed at once: the once-per-episode record."""
     now = datetime.now(timezone.utc)
     con.execute(
-        f"""insert into {STATE} values (%s, %s, %s, %s, %s, 1, %s, %s, %s, null)
+        f"""insert into {STATE} (invitee_uri, email, event_type_uri, booking_url, outcome, attempts,
+                                 minted_at, last_run_id, last_error, cleared_at, tried_at)
+            values (%s, %s, %s, %s, %s, 1, %s, %s, %s, null, %s)
             on conflict (invitee_uri) do update set email = excluded.email,
                 event_type_uri = excluded.event_type_uri, booking_url = excluded.booking_url,
                 outcome = excluded.outcome, attempts = {STATE}.attempts + 1, minted_at = excluded.minted_at,
-                last_run_id = excluded.last_run_id, last_error = excluded.last_error""",
+                last_run_id = excluded.last_run_id, last_error = excluded.last_error, tried_at = excluded.tried_at""",
         [episode.invitee_uri, episode.email, episode.event_type_uri, booking_url, outcome,
-         now if outcome == "minted" else None, run_id, reason])
+         now if outcome == "minted" else None, run_id, reason, now])
 
 
 def _calendly_words(response: requests.Response) -> str:
@@ -160,11 +172,18 @@ def mint_links(con: Connection, settings: Settings, mapping: Mapping, run_id: st
     client = calendly_client(settings.calendly_api_url, token, pacer, max_workers=1,
                              max_attempts=REBOOK_MAX_ATTEMPTS, on_send=sent)
     cap = mapping.rebooking_links.max_per_run
-    asked = 0
+    asked = forbidden = 0
     for n, episode in enumerate(bookable):
         # The cap: the mapping's, and a share of the window Calendly announces (50 a minute on Free).
-        if asked >= cap or (pacer.limit and asked >= max(1, int(pacer.limit * REBOOK_RATE_SHARE))):
+        window = pacer.limit or REBOOK_ASSUMED_LIMIT
+        if asked >= cap or asked >= max(1, int(window * REBOOK_RATE_SHARE)):
             summary.left = len(bookable) - n
+            break
+        if forbidden >= REBOOK_FORBIDDEN_STOP and forbidden == asked:  # every answer so far a 403
+            summary.left = len(bookable) - n
+            summary.stopped = (f"Calendly answered 403 to all {forbidden} asked, so the rest wait: the token "
+                               "needs the scheduling_links:write scope and the event types' hosts, or set "
+                               "`rebooking_links: {enabled: false}` in the mapping")
             break
         asked += 1
         body = {"max_event_count": 1, "owner": episode.event_type_uri, "owner_type": "EventType"}
@@ -176,10 +195,12 @@ def mint_links(con: Connection, settings: Settings, mapping: Mapping, run_id: st
             summary.left = len(bookable) - n - 1
             break
         status = response.status_code
-        if status == 401:
-            raise ConfigError("Calendly rejected the token (401) when minting a re-booking link: set "
-                              "CALENDLY_ACCESS_TOKEN to a valid token, or set `rebooking_links: {enabled: false}` "
-                              "in the mapping")
+        if status == 401:  # the token, not this episode: nothing recorded, the links wait as without one
+            summary.left = len(bookable) - n
+            summary.not_minted = ("Calendly rejected the token (401): set CALENDLY_ACCESS_TOKEN to a valid "
+                                  "token (or set `rebooking_links: {enabled: false}` in the mapping)")
+            break
+        forbidden += status == 403
         url = _booking_url(response) if 200 <= status < 300 else None
         if url:
             _record(con, run_id, episode, "minted", booking_url=url)

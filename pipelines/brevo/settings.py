@@ -25,3 +25,10 @@ POLL_TIMEOUT_SECONDS = 900.0
 # (X-RateLimit-Limit: 500 a minute on paid plans, 50 on Free) one run may spend on links.
 REBOOK_MAX_ATTEMPTS = 4
 REBOOK_RATE_SHARE = 0.5
+# The window assumed when Calendly announces none (no X-RateLimit-Limit): the Free plan's, the smallest.
+REBOOK_ASSUMED_LIMIT = 50
+# A refused episode is asked again this long after (a type switched back on, a permission granted).
+REBOOK_REFUSED_RETRY_AFTER_DAYS = 7
+# A run whose first this-many answers are all 403: the token likely cannot make links at all (it lacks
+# the scheduling_links:write scope), so the run stops asking instead of spending its budget on refusals.
+REBOOK_FORBIDDEN_STOP = 3

@@ -73,6 +73,8 @@ create table if not exists {SCHEMA}.rebook_links (
     last_error varchar,
     cleared_at timestamp with time zone  -- the episode ended and Brevo's attribute was blanked
 );
+-- when Calendly was last asked for the episode's link (a refusal is asked again a while after it)
+alter table {SCHEMA}.rebook_links add column if not exists tried_at timestamp with time zone;
 create table if not exists {SCHEMA}.runs (
     run_id varchar primary key,
     started_at timestamp with time zone not null,

@@ -139,6 +139,7 @@ class CalendlyAccount:
         self._token_user = {t: u for u, _, t in current}
         self.tokens_by_user = {u["uri"]: t for u, _, t in current}
         self.tokens = {"admin": tokens[0]}
+        self._withheld_scopes: dict[str, set] = {}  # user uri -> scopes their token lacks (withhold_scope)
         self.users = {"owner": users[0]}
         if data["admin_i"] and data["admin_i"] not in departed:
             self.users["admin"] = users[data["admin_i"]]
@@ -601,6 +602,16 @@ class CalendlyAccount:
                 raise KeyError(f"unknown or deleted event type {event_type_uri}")
             if t["active"] != active:
                 t.update(active=active, updated_at=g.ts(self._stamp()))
+
+    def withhold_scope(self, user_uri: str, scope: str, withheld: bool = True) -> None:
+        """The user's token lacks ``scope`` (Calendly's authorization scopes, e.g. ``scheduling_links:write``):
+        the endpoints that need it answer 403. Only the scopes the sandbox's endpoints check are honoured."""
+        with self.lock:
+            scopes = self._withheld_scopes.setdefault(user_uri, set())
+            (scopes.add if withheld else scopes.discard)(scope)
+
+    def lacks_scope(self, user_uri: str, scope: str) -> bool:
+        return scope in self._withheld_scopes.get(user_uri, ())
 
     def book_from_submission(self, submission_uri: str, start_time=None) -> str:
         """The person who filled in a submission routed to a booking page books it, later: a new invitee

@@ -459,6 +459,8 @@ class Api:
 
     # ------------------------------------------------------------------ scheduling links
     def post_scheduling_links(self, req):
+        if self.a.lacks_scope(req.caller["uri"], "scheduling_links:write"):
+            raise denied()
         body = req.json()
         count = body.get("max_event_count")
         if count is None:
@@ -623,6 +625,7 @@ class CalendlySandbox(Sandbox):
         self._limiter = FixedWindowLimiter(rate_limit, rate_window_seconds)
         self._faults = FaultInjector(fault_rate, fault_seed)
         self._latency_ms = latency_ms
+        self._rate_limit_headers = True
         self._api = Api(account, self.webhooks)
         self._init_sandbox(host, port)
 
@@ -635,8 +638,12 @@ class CalendlySandbox(Sandbox):
     def _count_delivery(self, ok: bool) -> None:
         self._count("webhook_deliveries" if ok else "webhook_failures", 1)
 
-    def configure(self, rate_limit=_KEEP, rate_window_seconds=_KEEP, fault_rate=_KEEP, latency_ms=_KEEP) -> None:
-        """Change any subset live. A new rate limit or window starts every token afresh."""
+    def configure(self, rate_limit=_KEEP, rate_window_seconds=_KEEP, fault_rate=_KEEP, latency_ms=_KEEP,
+                  rate_limit_headers=_KEEP) -> None:
+        """Change any subset live. A new rate limit or window starts every token afresh.
+        ``rate_limit_headers=False``: answers carry no X-RateLimit-* headers (the limit still applies)."""
+        if rate_limit_headers is not _KEEP:
+            self._rate_limit_headers = bool(rate_limit_headers)
         if rate_limit is not _KEEP or rate_window_seconds is not _KEEP:
             limit = self._rate[0] if rate_limit is _KEEP else rate_limit
             window = self._rate[1] if rate_window_seconds is _KEEP else rate_window_seconds
@@ -697,7 +704,7 @@ class CalendlySandbox(Sandbox):
         if payload is None:
             payload = json.dumps(body, separators=(",", ":")).encode()
         self._record(h.command, path, route, query, status)
-        h.send_json(status, payload, verdict.headers())
+        h.send_json(status, payload, verdict.headers() if self._rate_limit_headers else {})
 
     def _caller(self, token: str | None) -> tuple[dict | None, bool]:
         """(user, False) for a personal or OAuth access token; (None, expired?) otherwise."""

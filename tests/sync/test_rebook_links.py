@@ -247,6 +247,58 @@ def test_refusals_are_recorded_and_not_asked_again(fresh):
     assert again.links.minted == again.links.refused == 0 and link_requests(fresh) == 0
 
 
+def test_a_token_without_the_scope_stops_asking_and_refusals_are_asked_again_a_week_later(fresh):
+    # The token lacks scheduling_links:write: every answer is a 403. The run stops after three, the rest
+    # wait; once the scope is granted the next run mints them, and the three refused a week later.
+    owner = fresh.calendly_account.users["owner"]["uri"]
+    assert len(fresh.want) > 3
+    fresh.calendly_account.withhold_scope(owner, "scheduling_links:write")
+    try:
+        first = run_sync(fresh.settings)
+    finally:
+        fresh.calendly_account.withhold_scope(owner, "scheduling_links:write", withheld=False)
+    assert (first.links.minted, first.links.refused, first.links.left) == (0, 3, len(fresh.want) - 3)
+    assert link_requests(fresh) == 3 and first.failed == 0
+    assert "403 to all 3 asked" in first.line() and "scheduling_links:write" in first.line(), first.line()
+    refused = {uri for uri, (_, outcome, _, _) in state(fresh).items() if outcome == "refused"}
+
+    granted = run_sync(fresh.settings)
+    assert granted.links.minted == len(fresh.want) - 3 and granted.links.refused == 0
+    assert {uri for uri, (_, outcome, _, _) in state(fresh).items() if outcome == "refused"} == refused
+
+    with connect(fresh.settings.warehouse) as con:  # a week and a day pass
+        con.execute("update brevo_sync.rebook_links set tried_at = tried_at - interval '8 days' "
+                    "where outcome = 'refused'")
+    later = run_sync(fresh.settings)
+    assert later.links.minted == 3 and len(minted_since(fresh)) == len(fresh.want)
+    assert rebook_urls(fresh.brevo_account).keys() == fresh.want.keys()
+
+
+def test_a_rejected_token_leaves_the_links_waiting_and_the_contacts_go(fresh):
+    rejected = run_sync(fresh.settings.with_(calendly_token="not-a-calendly-token"))
+    assert rejected.links.minted == rejected.links.refused == 0 and rejected.failed == 0
+    assert rejected.links.left == len(fresh.want)
+    assert re.search(r"re-booking links not minted, \d+ waiting: Calendly rejected the token \(401\)",
+                     rejected.line()), rejected.line()
+    assert "not-a-calendly-token" not in rejected.line()
+    assert state(fresh) == {}  # nothing recorded: every episode waits for a valid token
+    assert run_sync(fresh.settings).links.minted == len(fresh.want)
+
+
+def test_without_rate_headers_a_run_assumes_the_smallest_window(fresh, monkeypatch):
+    # Calendly announces no X-RateLimit-*: the run keeps to the share of the assumed window (Free's 50,
+    # here 4 to keep the account small), not to the mapping's cap alone.
+    monkeypatch.setattr("pipelines.brevo.rebook_links.REBOOK_ASSUMED_LIMIT", 4)
+    fresh.calendly.configure(rate_limit_headers=False)
+    try:
+        first = run_sync(fresh.settings)
+    finally:
+        fresh.calendly.configure(rate_limit_headers=True)
+    assert first.links.minted == 2 and first.links.left == len(fresh.want) - 2 and link_requests(fresh) == 2
+    announced = run_sync(fresh.settings)  # with the headers (500 a minute) the rest go
+    assert announced.links.minted == len(fresh.want) - 2
+
+
 def test_links_need_a_calendly_token(fresh, tmp_path):
     settings = fresh.settings.with_(calendly_token=None, oauth_token_file=tmp_path / "none.json")
     # The contacts still go; the line names what is missing, and the links wait for a run with it.

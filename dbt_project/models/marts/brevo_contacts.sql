@@ -192,13 +192,20 @@ notes as (
 rebooking as (
     -- A re-booking episode: the contact's latest booking is cancelled or a no-show. Its key is that
     -- booking (a new booking, or the no-show mark removed, ends it); the link is for its event type,
-    -- which can take a booking only while it is active and not deleted (a type the warehouse does not
-    -- hold, hidden from the token or gone, cannot).
+    -- which can take a booking only while it is active and not deleted, and is a booking page: not a
+    -- one-off meeting nor a meeting poll (a type the warehouse does not hold, hidden from the token or
+    -- gone, cannot).
     select
         contacts.email,
         contacts.latest_invitee_uri as rebook_invitee_uri,
         contacts.latest_event_type_uri as rebook_event_type_uri,
-        coalesce(event_types.is_active and event_types.deleted_at is null, false) as rebook_bookable
+        coalesce(
+            event_types.is_active
+            and event_types.deleted_at is null
+            and not coalesce(event_types.is_one_off, false)
+            and coalesce(event_types.booking_method, 'instant') = 'instant',
+            false
+        ) as rebook_bookable
     from contacts
     left join event_types on contacts.latest_event_type_uri = event_types.event_type_uri
     where contacts.booking_status in ('cancelled', 'no_show')

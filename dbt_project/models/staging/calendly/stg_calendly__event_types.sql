@@ -18,6 +18,7 @@ renamed as (
         kind,
         pooling_type,
         kind_description,
+        booking_method,
         profile__type as profile_type,
         profile__name as profile_name,
         scheduling_url,
@@ -29,6 +30,7 @@ renamed as (
         active as is_active,
         secret as is_secret,
         admin_managed as is_admin_managed,
+        type = 'AdhocEventType' as is_one_off,
 
         -- timestamps
         created_at,
