@@ -4,31 +4,32 @@ Calendly goes on listing an erased person's old bookings (its own deletion only 
 keeps their URIs), and webhooks may deliver them again. Each extract therefore drops, before the load,
 what the erasure removed from the warehouse, by the same rule:
 - a row that is an erased person's own is dropped whole, with its nested lists: it names one of their
-  invitees (`uri`, `submitter`, `invitee`: by the invitee's uuid), one of its own fields is their address
-  (nested objects are flattened into the row), or it is a routing form submission answered with it;
+  invitees (`uri`, `submitter`, `invitee`: by the invitee's uuid), one of its identity fields (`email`,
+  `…_email`, nested objects included: one row in the warehouse) is their address, or it is a routing form
+  submission answered with it;
 - an entry of a nested list (a child table's row: an event's guest, an answer) that holds an erased
   address is removed alone;
-- a field of any other row that holds it inside a longer text (someone else's cancellation reason) is
-  set to None.
+- a field of any other row that holds it, alone (someone else's UTM source) or inside a longer text
+  (their cancellation reason), is set to None.
+An address is found by the rule of pipelines/erasure/address.py (a whole address: not joann@… for ann@…).
 Only what was created before the erasure goes: a person who books again afterwards comes back. An
 entry's `created_at` decides, else its row's.
 
 No email is kept: a salted SHA-256 of each (the salt lives in the warehouse, `erasure.salt`), so the
-check per string is one hash and a set lookup, and only for strings that hold an `@`.
+check per string is a hash and a set lookup per address the rule finds in it, and only for strings that
+hold an `@`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping, Optional
 
+from ..erasure.address import candidates, is_identity
 from .helpers import parse_time, uuid_from_uri
 
-# Anything that looks like an address inside a longer text ("mail me at ada@example.org, thanks").
-_EMAIL_TOKEN = re.compile(r"[^\s@<>()\[\],;:\"'`|/\\]+@[^\s@<>()\[\],;:\"'`|/\\]+")
 # Fields of a row that name an invitee by URI.
 _INVITEE_FIELDS = ("uri", "submitter", "invitee")
 
@@ -64,7 +65,8 @@ class ErasedPeople:
     # ------------------------------------------------------------------ the two steps of a resource
     def keeps(self, row: Any) -> bool:
         """False for a row that is an erased person's own (a filter step): it names one of their
-        invitees, one of its fields is their address, or it is a routing form submission answered with it."""
+        invitees, one of its identity fields is their address, or it is a routing form submission
+        answered with it."""
         if not isinstance(row, dict):
             return True
         for name in _INVITEE_FIELDS:
@@ -83,8 +85,8 @@ class ErasedPeople:
 
     def scrub(self, row: Any) -> Any:
         """A kept row without what mentions an erased address (a map step): a nested-list entry (a child
-        table's row: a guest, an answer) that holds it goes; a field of the row that holds it inside a
-        longer text (someone else's cancellation reason) is set to None."""
+        table's row: a guest, an answer) that holds it goes; a field of the row that holds it (someone
+        else's UTM source, their cancellation reason) is set to None."""
         if not isinstance(row, dict) or not self.emails:
             return row
         return self._scrub_dict(row, _created(row.get("created_at"), None))
@@ -109,28 +111,28 @@ class ErasedPeople:
         """`text` holds an erased address, erased after `created`."""
         if "@" not in text:
             return False
-        for token in _EMAIL_TOKEN.findall(text):
-            when = self._when(token.strip("."))
+        for address in candidates(text):
+            when = self._when(address)
             if when is not None and (created is None or created <= when):
                 return True
         return False
 
     def _is_theirs(self, row: Mapping[str, Any], created: Optional[datetime]) -> bool:
-        """One of the row's own fields (nested objects included: one row in the warehouse) is an
+        """One of the row's identity fields (nested objects included: one row in the warehouse) is an
         erased address."""
-        return self._any_field(row, created, self._is_address)
+        return self._any_field(row, created, self._is_address, identity=True)
 
     def _own_fields_mention(self, row: Mapping[str, Any], created: Optional[datetime]) -> bool:
         """One of the row's own fields (nested objects included) holds an erased address in its text."""
         return self._any_field(row, created, self._mentions)
 
     def _any_field(self, row: Mapping[str, Any], created: Optional[datetime],
-                   test: Callable[[str, Optional[datetime]], bool]) -> bool:
-        for value in row.values():
+                   test: Callable[[str, Optional[datetime]], bool], identity: bool = False) -> bool:
+        for key, value in row.items():
             if isinstance(value, str):
-                if test(value, created):
+                if (not identity or is_identity(str(key))) and test(value, created):
                     return True
-            elif isinstance(value, dict) and self._any_field(value, created, test):
+            elif isinstance(value, dict) and self._any_field(value, created, test, identity):
                 return True
         return False
 

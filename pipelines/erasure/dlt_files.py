@@ -14,6 +14,7 @@ from typing import Iterable
 from ..config import Settings
 from ..extract import calendly_pipeline, finish_interrupted_load
 from ..progress import Progress
+from .address import found as holds
 
 
 def finish_pending(settings: Settings, progress: Progress) -> bool:
@@ -36,7 +37,7 @@ def _text(path: Path) -> str:
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        return str(pq.read_table(path).to_pylist())
+        return "\n".join(str(v) for row in pq.read_table(path).to_pylist() for v in row.values())
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
@@ -44,15 +45,15 @@ def _text(path: Path) -> str:
 
 
 def files_mentioning(settings: Settings, needles: Iterable[str]) -> list[Path]:
-    """The files of dlt's working folder for this warehouse that hold one of `needles` (lower-cased)."""
-    needles = [n.lower() for n in needles]
+    """The files of dlt's working folder for this warehouse that hold one of `needles` (address.py's rule)."""
+    needles = list(needles)
     folder = Path(calendly_pipeline(settings).working_dir)
     found = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         try:
-            text = _text(path).lower()
+            text = _text(path)
         except Exception:  # noqa: BLE001 – unreadable as text: searched as bytes
-            text = path.read_bytes().decode("latin-1").lower()
-        if any(n in text for n in needles):
+            text = path.read_bytes().decode("latin-1")
+        if holds(text, needles):
             found.append(path)
     return found

@@ -15,6 +15,7 @@ from typing import Sequence
 from ..calendly.erased import ErasedPeople
 from ..calendly.landed import redacted_body
 from ..webhooks.landing import LandingStore
+from .address import found as holds
 
 
 def forget_deliveries(store: LandingStore, erased: ErasedPeople, needles: Sequence[str]) -> int:
@@ -29,7 +30,7 @@ def forget_deliveries(store: LandingStore, erased: ErasedPeople, needles: Sequen
                 payload = None
             if isinstance(payload, dict) and not erased.drops_payload(payload):
                 clean = redacted_body(body, erased.scrub(payload))
-                if not any(needle in clean.lower() for needle in needles):
+                if not holds(clean, needles):
                     redact[delivery_id] = clean
                     continue
         scrub.append(delivery_id)

@@ -1,6 +1,7 @@
 """After an erasure: is the address anywhere still? Every base table of the warehouse (dlt's, the
 erasure's and the PostgreSQL snapshot schema included), dlt's compressed pipeline state, and the DuckDB
-snapshot file. `forget` fails loudly, naming the places, if any is left."""
+snapshot file, by the rule of address.py (what `forget` erased, no more). `forget` fails loudly, naming
+the places, if any is left."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Sequence
 from ..config import Settings
 from ..warehouse import Connection, connect
 from . import rows
+from .address import found as holds
 
 _STATE = ("calendly_raw", "_dlt_pipeline_state")
 
@@ -26,7 +28,7 @@ def _state_mentions(con: Connection, needles: Sequence[str]) -> list[str]:
             text = json.dumps(decompress_state(state)).lower()
         except Exception:  # noqa: BLE001 – not dlt's encoding: searched as stored
             text = str(state).lower()
-        if any(n in text for n in needles):
+        if holds(text, needles):
             found.append(f"{'.'.join(_STATE)} version {version} (dlt's compressed state)")
     return found
 

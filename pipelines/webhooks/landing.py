@@ -309,13 +309,17 @@ class LandingStore:
         return out
 
     def mentioning(self, needles: Iterable[str]) -> list[str]:
-        """The ids of the deliveries whose body holds one of `needles` (matched lower-cased)."""
+        """The ids of the deliveries whose body holds one of `needles` by the erasure's rule (an address
+        as a whole address: pipelines/erasure/address.py); `instr` picks the bodies worth testing."""
+        from ..erasure.address import found
+
         needles = [n.lower() for n in needles if n]
         if not needles:
             return []
         where = " or ".join(["instr(lower(body), ?) > 0"] * len(needles))
         with self._connect() as con:
-            return [row[0] for row in con.execute(f"select id from webhook_events where {where}", needles)]
+            rows = con.execute(f"select id, body from webhook_events where {where}", needles).fetchall()
+        return [delivery_id for delivery_id, body in rows if found(body, needles)]
 
     def pending_summary(self) -> PendingSummary:
         """How many deliveries wait, the newest one's position and their kinds: one cheap query."""

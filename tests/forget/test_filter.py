@@ -101,3 +101,20 @@ def test_a_delivery_that_only_mentions_them_is_merged_without_them_and_redacted(
     assert batch.erased == [] and list(batch.invitees) == [guest_of["uri"]]
     assert batch.scheduled_events[f"{API}/scheduled_events/ev7"]["event_guests"] == []
     assert "ada@" not in batch.redacted["d7"] and json.loads(batch.redacted["d7"])["event"] == "invitee.canceled"
+
+
+def test_only_the_whole_address_is_theirs_and_only_in_an_identity_field():
+    """joann@…, jo.ann@… and ada@….au are other people; Bob's invitee whose UTM source is Ada's address
+    is Bob's: kept, with that field cleared."""
+    for n, email in enumerate(["joada@example.org", "jo.ada@example.org", "ada@example.org.au", "ada@example.organic"]):
+        row = invitee(f"{API}/scheduled_events/ev2/invitees/inv-l{n}", email, BEFORE,
+                      cancellation={"canceler_type": "invitee", "reason": f"{email} cannot come"})
+        assert PEOPLE.keeps(row) and PEOPLE.scrub(row) is row, email
+    bob = invitee(f"{API}/scheduled_events/ev2/invitees/inv-b", "bob@example.org", BEFORE,
+                  tracking={"utm_source": "Ada@Example.org", "utm_medium": "email"},
+                  cancellation={"canceler_type": "invitee", "reason": "see (ada@example.org)."})
+    assert PEOPLE.keeps(bob)
+    scrubbed = PEOPLE.scrub(bob)
+    assert scrubbed["tracking"] == {"utm_source": None, "utm_medium": "email"}
+    assert scrubbed["cancellation"]["reason"] is None and scrubbed["email"] == "bob@example.org"
+    assert not PEOPLE.keeps({**bob, "invitee": {"email": "ADA@example.org"}})  # a nested identity field is one

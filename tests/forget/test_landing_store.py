@@ -61,3 +61,14 @@ def test_forget_scrubs_their_deliveries_and_redacts_pending_ones_of_others(tmp_p
         store.close()
     for path in tmp_path.iterdir():
         assert b"ada@example.org" not in path.read_bytes().lower(), path
+
+
+def test_only_deliveries_with_the_whole_address_are_found(tmp_path):
+    store = LandingStore(tmp_path / "landing.sqlite")
+    try:
+        for n, email in enumerate(["joann@example.com", "jo.ann@example.com", "ann@example.com.au",
+                                   "Ann@Example.com", "x\nann@example.com", "ann@example.com."]):
+            store.append(f"id{n}", "invitee.created", None, body(email, n))
+        assert sorted(store.mentioning(["ann@example.com"])) == ["id3", "id4", "id5"]
+    finally:
+        store.close()
