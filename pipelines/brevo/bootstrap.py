@@ -10,14 +10,17 @@ from .settings import FOLDER_NAME
 def ensure_attributes(client: BrevoClient, wanted: dict[str, str]) -> list[str]:
     """Create the missing attributes; a mapped attribute of another type is the user's to fix
     (Brevo silently drops values of the wrong type). Returns the names created."""
+    # The spec requires only `category` and `name` of a listed attribute: one listed without `type` is
+    # present, of a type we cannot check (creating it again would be refused as a duplicate).
     existing = {a["name"].upper(): a.get("type") for a in client.get("/contacts/attributes").get("attributes", [])}
     created = []
     for name, kind in sorted(wanted.items()):
-        have = existing.get(name.upper())
-        if have is None:
+        if name.upper() not in existing:
             client.post(f"/contacts/attributes/normal/{name.upper()}", {"type": kind})
             created.append(name)
-        elif have != kind and not (name.upper() == "SMS"):  # Brevo's built-in SMS attribute is its own type
+            continue
+        have = existing[name.upper()]
+        if have is not None and have != kind and name.upper() != "SMS":  # Brevo's built-in SMS attribute is its own type
             raise ConfigError(f"the Brevo attribute {name} is of type {have}, the mapping needs {kind}: "
                               "change it in Brevo or map another attribute")
     return created
@@ -36,7 +39,7 @@ def ensure_lists(client: BrevoClient, names: set[str], ids: set[int]) -> dict[st
         if name not in lists:
             if folder_id is None:
                 folder_id = _folder(client)
-            lists[name] = int(client.post("/contacts/lists", {"name": name, "folderId": folder_id})["id"])
+            lists[name] = int(client.create("/contacts/lists", {"name": name, "folderId": folder_id})["id"])
         resolved[name] = lists[name]
     return resolved
 
@@ -45,7 +48,7 @@ def _folder(client: BrevoClient) -> int:
     for folder in client.pages("/contacts/folders", "folders"):
         if folder["name"] == FOLDER_NAME:
             return int(folder["id"])
-    return int(client.post("/contacts/folders", {"name": FOLDER_NAME})["id"])
+    return int(client.create("/contacts/folders", {"name": FOLDER_NAME})["id"])
 
 
 def list_keys(keys: set[str]) -> tuple[set[str], set[int]]:

@@ -33,16 +33,23 @@ class BrevoClient:
         response.raise_for_status()
         return response.json()
 
-    def post(self, path: str, body: Any) -> Any:
+    def post(self, path: str, body: Any) -> None:
+        """POST where only success matters (contacts, attributes, events): any 2xx is success and its
+        body is not read – Brevo documents 201/204, but a 200 "Created" or a 202 with text says the same."""
+        self.rest.post(path, json=body).raise_for_status()
+
+    def create(self, path: str, body: Any) -> dict:
+        """POST whose answer the caller needs (the `id` of a new list or folder)."""
         response = self.rest.post(path, json=body)
         response.raise_for_status()
-        return response.json() if response.content else None
+        return _object(response, f"POST {path}")
 
-    def post_raw(self, path: str, data: bytes) -> Any:
-        """POST an already serialised JSON body (imports are sized by their bytes before sending)."""
+    def post_raw(self, path: str, data: bytes) -> dict:
+        """POST an already serialised JSON body (imports are sized by their bytes before sending);
+        the answer is the import's process."""
         response = self.rest.request(path, method="POST", data=data, headers={"Content-Type": "application/json"})
         response.raise_for_status()
-        return response.json() if response.content else None
+        return _object(response, f"POST {path}")
 
     def pages(self, path: str, key: str) -> Iterator[dict]:
         """Every item of a `limit`/`offset` listing (folders, lists), `count` being the total."""
@@ -51,15 +58,30 @@ class BrevoClient:
             yield from page
 
 
+def _object(response, request: str) -> dict:
+    """A 2xx answer's JSON object, or a one-line error saying what came instead."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ValueError(f"{request} answered {response.status_code} without the JSON object expected: "
+                         f"{response.text[:100]!r}")
+    return body
+
+
 def refusal(request: str, exc: Exception) -> str:
     """One line for the state tables: Brevo's own words for a refusal (`400 duplicate_parameter: …`),
-    else the exception's first line."""
+    else the body as text (any JSON that is not Brevo's error object), else the exception's first line."""
     response = getattr(exc, "response", None)
     if response is not None:
         try:
             body = response.json()
-            text = f"{response.status_code} {body.get('code', '')}: {body.get('message', '')}"
         except ValueError:
+            body = None
+        if isinstance(body, dict) and ("code" in body or "message" in body):
+            text = f"{response.status_code} {body.get('code', '')}: {body.get('message', '')}"
+        else:
             text = f"{response.status_code} {response.text[:200]}"
     else:
         text = str(exc)

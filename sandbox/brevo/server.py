@@ -35,6 +35,10 @@ TOO_MANY = {"code": "too_many_requests", "message": "The expected rate limit is 
 FAULT = {"code": "internal_error", "message": "Internal server error, please retry later."}
 BATCH_GONE = "POST /contacts/batch is deprecated since 2026-10-30; use POST /contacts/import"
 RATE_HEADERS = ("x-sib-ratelimit-limit", "x-sib-ratelimit-remaining", "x-sib-ratelimit-reset")
+EVENTS_PER_HOUR = 36_000  # Brevo's hourly /events limit (General plan), besides 10/s
+# Marks an answer a knob made unlike Brevo's spec (a 2xx with a text body, an error body that is not
+# Brevo's error object), so contract tests know not to hold it to the spec.
+KNOB_HEADER = "x-sandbox-knob"
 # Names under /contacts/ that are collections, never a contact identifier.
 RESERVED = "attributes|folders|lists|import|batch|export|segments|doubleOptinConfirmation"
 # identifierType of /contacts/{identifier}; the sandbox keeps no EXT_ID, WHATSAPP or LANDLINE_NUMBER.
@@ -136,6 +140,7 @@ class Api:
 
     def __init__(self, account: BrevoAccount, submitted=None, evented=None):
         self.a = account
+        self.list_attribute_types = True  # False: GET /contacts/attributes leaves out `type` (optional in the spec)
         self.submitted = submitted or (lambda pid, rows: None)  # told of every accepted import
         self.evented = evented or (lambda: None)  # told of every accepted event
 
@@ -191,7 +196,10 @@ class Api:
 
     # ------------------------------------------------------------------ attributes
     def do_attributes_list(self, req):
-        return 200, {"attributes": self.a.attribute_rows()}
+        rows = self.a.attribute_rows()
+        if not self.list_attribute_types:
+            rows = [{k: v for k, v in row.items() if k != "type"} for row in rows]
+        return 200, {"attributes": rows}
 
     def do_attribute_create(self, req, category, name):
         if category not in ("normal", "transactional", "category", "calculated", "global"):
@@ -563,6 +571,17 @@ class BrevoSandbox(Sandbox):
     is queued, turns "processing" halfway and is applied ``import_seconds`` after it was
     accepted (imports are applied in the order they were accepted). ``stop()`` applies the
     imports still queued, as Brevo finishes the processes it accepted.
+
+    Knobs for the shapes other implementations of the API give (each also in ``configure``):
+    ``success_answers`` {route name: (status, text)}: a request of that route that succeeds is applied
+    as usual but answered with this status and a text/plain body (a 200/201 "Created", a 202 with
+    text); ``error_bodies`` {route name: raw JSON}: its 4xx keep their status but carry this body
+    (``'["bad"]'``, ``'"x"'``, ``'null'``); both answers are marked with the ``x-sandbox-knob`` header.
+    ``list_attribute_types`` False: ``GET /contacts/attributes`` lists attributes without ``type``
+    (the spec requires only ``category`` and ``name``). ``events_rate_window`` "hour": the
+    ``x-sib-ratelimit-*`` headers of ``POST /events`` describe the hourly window (36,000/h) while
+    the per-second limit is still what answers 429. ``rate_headers`` False: no rate-limit header on
+    any answer. ``retry_after`` (seconds): a 429 carries ``Retry-After``.
     """
 
     name, product, base_path = "brevo-sandbox", "BrevoSandbox/1.0", BASE
@@ -572,16 +591,23 @@ class BrevoSandbox(Sandbox):
 
     def __init__(self, account: BrevoAccount, host: str = "127.0.0.1", port: int = 0,
                  rate_limit_per_second: int | None = 10, fault_rate: float = 0.0, fault_seed: int = 0,
-                 latency_ms: float = 0, import_seconds: float = 0.2, events_rate_limit_per_second: int | None = 10):
+                 latency_ms: float = 0, import_seconds: float = 0.2, events_rate_limit_per_second: int | None = 10,
+                 success_answers: dict | None = None, error_bodies: dict | None = None,
+                 list_attribute_types: bool = True, events_rate_window: str = "second", rate_headers: bool = True,
+                 retry_after: int | None = None):
         self.account = account
         self._limiter = FixedWindowLimiter(rate_limit_per_second, 1)
         self._events_limiter = FixedWindowLimiter(events_rate_limit_per_second, 1)
+        self._events_hour = FixedWindowLimiter(EVENTS_PER_HOUR, 3600)
         self._faults = FaultInjector(fault_rate, fault_seed)
         self._latency_ms = latency_ms
         self._import_seconds = import_seconds
         self._last_apply = 0.0  # imports apply in acceptance order even if import_seconds shrinks
         self._api = Api(account, self._submitted, lambda: self._count("events", 1))
         self._scheduler: _Scheduler | None = None
+        self.configure(success_answers=success_answers or {}, error_bodies=error_bodies or {},
+                       list_attribute_types=list_attribute_types, events_rate_window=events_rate_window,
+                       rate_headers=rate_headers, retry_after=retry_after)
         self._init_sandbox(host, port)
 
     def _started(self) -> None:
@@ -591,8 +617,31 @@ class BrevoSandbox(Sandbox):
         self._scheduler.stop()
 
     def configure(self, rate_limit_per_second=_KEEP, fault_rate=_KEEP, latency_ms=_KEEP, import_seconds=_KEEP,
-                  events_rate_limit_per_second=_KEEP) -> None:
+                  events_rate_limit_per_second=_KEEP, success_answers=_KEEP, error_bodies=_KEEP,
+                  list_attribute_types=_KEEP, events_rate_window=_KEEP, rate_headers=_KEEP, retry_after=_KEEP) -> None:
         """Change any subset live. A new rate limit starts every key afresh."""
+        unknown = set(success_answers if success_answers is not _KEEP else {}) | set(
+            error_bodies if error_bodies is not _KEEP else {})
+        if unknown - set(Api.ROUTE_NAMES):
+            raise ValueError(f"unknown route names: {sorted(unknown - set(Api.ROUTE_NAMES))}")
+        if success_answers is not _KEEP:
+            if not all(200 <= status < 300 for status, _ in success_answers.values()):
+                raise ValueError("success_answers: a status of 2xx")
+            self._success_answers = dict(success_answers)
+        if error_bodies is not _KEEP:
+            for raw in error_bodies.values():
+                json.loads(raw)  # JSON, only not Brevo's error object
+            self._error_bodies = dict(error_bodies)
+        if list_attribute_types is not _KEEP:
+            self._api.list_attribute_types = bool(list_attribute_types)
+        if events_rate_window is not _KEEP:
+            if events_rate_window not in ("second", "hour"):
+                raise ValueError("events_rate_window: second or hour")
+            self._events_rate_window = events_rate_window
+        if rate_headers is not _KEEP:
+            self._rate_headers = bool(rate_headers)
+        if retry_after is not _KEEP:
+            self._retry_after = retry_after
         if rate_limit_per_second is not _KEEP:
             self._limiter = FixedWindowLimiter(rate_limit_per_second, 1)
         if events_rate_limit_per_second is not _KEEP:
@@ -627,8 +676,12 @@ class BrevoSandbox(Sandbox):
             time.sleep(self._latency_ms / 1000)
         key = h.headers.get("api-key")
         limiter = self._events_limiter if route == "event" else self._limiter
-        verdict = limiter.hit(key or "-anonymous-")
-        headers = dict(zip(RATE_HEADERS, (str(verdict.limit), str(verdict.remaining), str(verdict.reset))))
+        verdict = shown = limiter.hit(key or "-anonymous-")
+        if route == "event":
+            hour = self._events_hour.hit(key or "-anonymous-")  # what 10/s allows: never the one refusing
+            shown = hour if self._events_rate_window == "hour" else verdict
+        headers = dict(zip(RATE_HEADERS, (str(shown.limit), str(shown.remaining), str(shown.reset)))) \
+            if self._rate_headers else {}
         # Each request is recorded before it is answered, so a client that has its answer
         # (or its reset) always finds it in stats() and request_log, in order.
         if fault == RESET:
@@ -639,6 +692,8 @@ class BrevoSandbox(Sandbox):
             status, out = fault, FAULT
         elif not verdict.allowed:
             status, out = 429, TOO_MANY
+            if self._retry_after is not None:
+                headers["Retry-After"] = str(self._retry_after)
         elif not under_v3:
             status, out = 404, {"code": "document_not_found", "message": f"{raw_path} not found: the API is under {BASE}"}
         elif key != self.account.api_key:
@@ -657,5 +712,26 @@ class BrevoSandbox(Sandbox):
                 traceback.print_exc(file=sys.stderr)
                 status, out = 500, FAULT
         payload = b"" if out is None else json.dumps(out, separators=(",", ":")).encode()
+        content_type = "application/json; charset=utf-8"
+        if 200 <= status < 300 and route in self._success_answers:
+            status, text = self._success_answers[route]
+            payload, content_type = text.encode(), "text/plain; charset=utf-8"
+            headers[KNOB_HEADER] = "success_answers"
+        elif 400 <= status < 500 and route in self._error_bodies:
+            payload = self._error_bodies[route].encode()
+            headers[KNOB_HEADER] = "error_bodies"
         self._record(h.command, path, route, query, status, body)
-        h.send_json(status, payload, headers)
+        _send(h, status, payload, content_type, headers)
+
+
+def _send(h: JsonHandler, status: int, payload: bytes, content_type: str, headers: dict) -> None:
+    """JsonHandler.send_json with a content type of our choosing (a knob's text answer)."""
+    h.send_response(status)
+    if payload:
+        h.send_header("Content-Type", content_type)
+    h.send_header("Content-Length", str(len(payload)))
+    for k, v in headers.items():
+        h.send_header(k, v)
+    h.end_headers()
+    if h.command != "HEAD" and payload:
+        h.wfile.write(payload)
