@@ -10,7 +10,10 @@ sync killed at any point sends again at most the one event whose answer it had n
 dlt's retrying session retries 5xx, 429 and dropped connections: the sandbox applies nothing it
 answers with a fault, but Brevo has no idempotency key on /events, so an answer lost after Brevo
 applied the event means it is sent twice (docs/sync.md). A 4xx for one event (Brevo refuses it) is
-recorded as `failed` with Brevo's reason and sent again next run; the others go on. Anything else
+recorded as `failed` with Brevo's reason and sent again next run; the others go on. An event refused
+(400/422) while it carried contact_properties is sent once more without them: a value Brevo will not
+take there (an SMS another contact holds, an attribute it lacks) would refuse it every run, and the
+contact went through the contacts step already; it is recorded `sent` with the refusal. Anything else
 (Brevo down past the retries, the key refused) stops the events of this run: the rest stay due.
 
 History is not replayed: only transitions at or after `events_since` go, the mapping's
@@ -42,6 +45,8 @@ EVENT_PREFIX = "calendly_"  # calendly_booked, calendly_cancelled, calendly_resc
 # Statuses that are this event's own fault: recorded as failed, the run goes on. 429 is not one of them
 # (dlt's session retried it already: Brevo is still throttling), nor 401/403 (the key, for every event).
 _REFUSED = {400, 404, 409, 413, 422}
+# Refusals that may be the contact_properties' fault (a value, not the event): resent without them once.
+_BAD_VALUE = {400, 422}
 _COLUMNS = ("transition_key", "invitee_uri", "event_uri", "transition", "occurred_at", "email", "timezone",
             "event_type_name", "start_time", "end_time", "host_names", "primary_host_uri", "cancel_url",
             "reschedule_url", "canceler_type", "canceled_by", "cancellation_reason", "rescheduled_to",
@@ -61,6 +66,7 @@ class EventsSummary:
     sent: int = 0
     failed: int = 0
     invalid: int = 0  # an address Brevo refuses (marts.brevo_contacts.email_is_valid): never sent
+    without_properties: int = 0  # sent without contact_properties, which Brevo refused (among `sent`)
     left: int = 0  # not tried: Brevo stopped answering, so they wait for the next run
     requests: int = 0
     throttled: int = 0  # 429s received
@@ -68,8 +74,9 @@ class EventsSummary:
     since: datetime | None = None
 
     def line(self) -> str:
-        extra = "".join(f", {n:,} {what}" for n, what in ((self.invalid, "invalid emails not sent"),
-                                                          (self.left, "left for the next run")) if n)
+        extra = "".join(f", {n:,} {what}" for n, what in (
+            (self.without_properties, "sent without the contact properties Brevo refused"),
+            (self.invalid, "invalid emails not sent"), (self.left, "left for the next run")) if n)
         return f"{self.sent:,} events sent, {self.failed:,} failed (retried next run){extra}"
 
 
@@ -90,6 +97,25 @@ def event_body(row: dict[str, Any], contact_properties: dict[str, Any]) -> dict[
     if contact_properties:
         body["contact_properties"] = contact_properties
     return body
+
+
+def _status(exc: Exception) -> int | None:
+    """The HTTP status of a refusal (None: no answer, or not an HTTP error)."""
+    return getattr(exc.response, "status_code", None) if isinstance(exc, requests.HTTPError) else None
+
+
+def _send(client: BrevoClient, body: dict[str, Any]) -> str | None:
+    """POST one event; if Brevo refuses it with contact_properties, once more without them. Returns
+    None, or why the event went without them; raises the last refusal."""
+    try:
+        client.post("/events", body)
+        return None
+    except requests.HTTPError as exc:
+        if _status(exc) not in _BAD_VALUE or "contact_properties" not in body:
+            raise
+        why = refusal("POST /events", exc)
+    client.post("/events", {k: v for k, v in body.items() if k != "contact_properties"})
+    return f"sent without contact_properties: {why}"[:500]
 
 
 def check_model(con: Connection) -> None:
@@ -145,18 +171,18 @@ def send_events(con: Connection, client: BrevoClient, mapping: Mapping, run_id: 
             summary.invalid += 1
             continue
         try:
-            client.post("/events", event_body(row, attributes.get(row["email"], {})))
+            note = _send(client, event_body(row, attributes.get(row["email"], {})))
         except Exception as exc:  # noqa: BLE001 – recorded; the run goes on, or stops for Brevo's sake
             record_event(con, *key, "failed", refusal("POST /events", exc))
             summary.failed += 1
             progress.add(events_failed=1)
-            status = getattr(getattr(exc, "response", None), "status_code", None)
-            if not isinstance(exc, requests.HTTPError) or status not in _REFUSED:
+            if _status(exc) not in _REFUSED:
                 summary.left = len(due) - n - 1  # Brevo down or the key refused: the others wait
                 break
             continue
-        record_event(con, *key, "sent")
+        record_event(con, *key, "sent", note)
         summary.sent += 1
+        summary.without_properties += note is not None
         progress.add(events_sent=1)
     summary.requests = client.requests_sent
     summary.throttled = client.pacer.throttled

@@ -37,6 +37,7 @@ ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 SMS_HELD = "held by another contact"
+ANY = object()  # refuse_event_contact_property: whatever the value
 
 
 def valid_email(value) -> bool:
@@ -76,6 +77,7 @@ class BrevoAccount:
         self._jobs: dict[int, dict] = {}  # imports submitted and not applied yet
         self._events: list[dict] = []  # accepted custom events, in order
         self._refused_event_emails: set[str] = set()
+        self._refused_contact_property: tuple | None = None  # (attribute, value or ANY)
         self._next = {"folder": 1, "list": 1, "contact": 1, "process": 1}
 
     def _new_id(self, kind: str) -> int:
@@ -511,6 +513,14 @@ class BrevoAccount:
         with self.lock:
             self._refused_event_emails = {e.lower() for e in emails}
 
+    def refuse_event_contact_property(self, attribute: str | None = None, value=ANY) -> None:
+        """Test knob: from now on, refuse (400) every event whose contact_properties hold ``attribute``
+        (with ``value``, if given), as Brevo refuses a value it rejects there – an SMS another contact
+        holds, an attribute it does not know, a value of the wrong type. Replaces the previous one
+        (none: accept all again). The same event without contact_properties is accepted."""
+        with self.lock:
+            self._refused_contact_property = None if attribute is None else (attribute, value)
+
     def _event_contact(self, identifiers: dict) -> tuple[str, bool]:
         """(email of the contact an event is attributed to, whether it was created for it).
 
@@ -547,6 +557,12 @@ class BrevoAccount:
             email, created = self._event_contact(identifiers)
             if email in self._refused_event_emails:
                 raise Rejected("invalid_parameter", f"Event refused for {email} (sandbox knob refuse_events_for)")
+            properties = event.get("contact_properties") or {}
+            if self._refused_contact_property is not None:
+                name, value = self._refused_contact_property
+                if name in properties and (value is ANY or properties[name] == value):
+                    raise Rejected("invalid_parameter", f"contact_properties.{name} is refused: {properties[name]!r} "
+                                                        "(sandbox knob refuse_event_contact_property)")
             c = self._new_contact(email) if created else self._contacts[email]
             dropped = self._set_given(email, c, event.get("contact_properties") or {})
             now = _now()
