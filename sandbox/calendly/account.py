@@ -487,7 +487,7 @@ class CalendlyAccount:
             self._emit_invitee("invitee_no_show.deleted", at, inv)
 
     def _add_booking(self, rng, event_type_uri=None, start_time=None, email=None, submission=None,
-                     name: str | None = None) -> str:
+                     name: str | None = None, tracking: dict | None = None) -> str:
         if event_type_uri is None:
             live = [m for m in self._type_meta.values() if self._is_live(m["uuid"])]
             meta = rng.choices(live, [m["def"]["weight"] for m in live])[0]
@@ -538,7 +538,7 @@ class CalendlyAccount:
                   "last_name": (last or None) if d["split"] else None,
                   "name": f"{first} {last}".strip(),
                   "questions_and_answers": g.answers(rng, d["questions"], person),
-                  "timezone": person["timezone"], "tracking": g.tracking(rng, self.shape.utm),
+                  "timezone": person["timezone"], "tracking": {**g.tracking(rng, self.shape.utm), **(tracking or {})},
                   "text_reminder_number": person["phone"] if person["sms"] else None, "phone": person["phone"]}
         inv = self._attach(rng, ev, fields, at)
         if submission is not None:  # booked from a routing form: each names the other
@@ -547,11 +547,14 @@ class CalendlyAccount:
         self._emit_invitee("invitee.created", at, inv)
         return inv["uri"]
 
-    def add_booking(self, event_type_uri: str | None = None, start_time=None, email: str | None = None) -> str:
+    def add_booking(self, event_type_uri: str | None = None, start_time=None, email: str | None = None,
+                    tracking: dict | None = None) -> str:
         """A new booking (future by default): a new event, or a new invitee on an existing
-        group event with room (whose counter and updated_at change). Returns the invitee uri."""
+        group event with room (whose counter and updated_at change). Returns the invitee uri.
+        ``email`` is stored as spelled; ``tracking``: UTM values the booking link carried (any text,
+        as Calendly keeps what the link says), over the generated ones."""
         with self.lock:
-            return self._add_booking(self._rng, event_type_uri, start_time, email)
+            return self._add_booking(self._rng, event_type_uri, start_time, email, tracking=tracking)
 
     def add_routing_form_submission(self, form_uri: str | None = None, *, routed: bool = False) -> str:
         """Someone fills in a routing form (a random one by default) and is not routed to a booking:
@@ -679,7 +682,7 @@ class CalendlyAccount:
         """What POST /data_compliance/deletion/invitees asks for: carried out now, or, when
         ``hold_deletions`` is set, left pending until :meth:`complete_deletions`. Returns the request."""
         with self.lock:
-            request = {"emails": sorted({e.lower() for e in emails}), "requested_by": requested_by,
+            request = {"emails": sorted({e.lower() for e in emails}), "sent": list(emails), "requested_by": requested_by,
                        "requested_at": g.ts(self._stamp()), "completed_at": None}
             self._deletions.append(request)
             if not self.hold_deletions:

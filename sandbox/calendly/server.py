@@ -54,10 +54,15 @@ ADMIN_ROLES = ("owner", "admin")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
+KNOB_HEADER = "x-sandbox-knob"  # an answer a knob made off this spec copy on purpose
+
+
 class ApiError(Exception):
-    def __init__(self, status: int, title: str, message: str, details: list | None = None):
+    def __init__(self, status: int, title: str, message: str, details: list | None = None,
+                 knob: str | None = None):
         super().__init__(message)
         self.status = status
+        self.knob = knob  # the shape knob that made this answer off-spec (sent as KNOB_HEADER)
         self.body = {"title": title, "message": message}
         if details:
             self.body["details"] = details
@@ -487,7 +492,9 @@ class Api:
     # ------------------------------------------------------------------ data compliance
     def post_data_compliance_deletion_invitees(self, req):
         if not self.a.shape.data_deletion_on_plan:
-            raise denied(NOT_ENTERPRISE)
+            status = self.a.shape.data_deletion_refusal  # 400 and 404 carry other titles in this spec copy
+            raise ApiError(status, "Permission Denied", NOT_ENTERPRISE,
+                           knob=None if status == 403 else "data_deletion_refusal")
         if not req.admin:
             raise denied(NO_DATA_REQUESTS)
         body = req.json()
@@ -678,7 +685,7 @@ class CalendlySandbox(Sandbox):
             self._record(h.command, path, route, query, None)
             h.reset()
             return
-        payload = None
+        payload, knob = None, None
         if fault is not None:
             status, body = fault, UNKNOWN
         elif not verdict.allowed:
@@ -697,14 +704,15 @@ class CalendlySandbox(Sandbox):
                         status, body = self._api.call(route, args, req, h.command)
                         payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
                 except ApiError as e:
-                    status, body = e.status, e.body
+                    status, body, knob = e.status, e.body, e.knob
                 except Exception:  # a sandbox bug: answer like Calendly would, and say why
                     traceback.print_exc(file=sys.stderr)
                     status, body = 500, UNKNOWN
         if payload is None:
             payload = json.dumps(body, separators=(",", ":")).encode()
         self._record(h.command, path, route, query, status)
-        h.send_json(status, payload, verdict.headers() if self._rate_limit_headers else {})
+        headers = verdict.headers() if self._rate_limit_headers else {}
+        h.send_json(status, payload, {**headers, KNOB_HEADER: knob} if knob else headers)
 
     def _caller(self, token: str | None) -> tuple[dict | None, bool]:
         """(user, False) for a personal or OAuth access token; (None, expired?) otherwise."""

@@ -23,6 +23,9 @@ class Shape:
     routing_forms_on_plan: bool = True  # False: a plan without routing forms: listing them answers 403
     # True: the Enterprise plan, whose owners and admins may request invitee data deletion (other plans: 403)
     data_deletion_on_plan: bool = False
+    # The status of that refusal on other plans: 403 as the spec's example; Calendly's reference also
+    # lists 400 and 404 for the endpoint, with the same {title, message} body
+    data_deletion_refusal: int = 403
     custom_questions: bool = True  # False: event types ask nothing, every questions_and_answers is []
     utm: bool = True  # False: every tracking.* value is null (invitees and routing-form submissions)
     null_timezones: float = 0.0  # share of invitees whose timezone is null (the spec allows it)
@@ -46,6 +49,8 @@ class Shape:
             raise ValueError("departed_hosts must leave the owner: at most hosts - 1")
         if not 0.0 <= self.null_timezones <= 1.0 or not 0.0 <= self.unknown_timezones <= 1.0:
             raise ValueError("null_timezones and unknown_timezones are shares: 0.0 to 1.0")
+        if self.data_deletion_refusal not in (400, 403, 404):
+            raise ValueError("data_deletion_refusal must be 400, 403 or 404")
         if self.cancellations not in CANCELLATIONS:
             raise ValueError(f"cancellations must be one of {', '.join(CANCELLATIONS)}")
         if self.group_size is not None:

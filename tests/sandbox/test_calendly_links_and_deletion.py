@@ -193,6 +193,40 @@ def test_invitee_deletion_needs_enterprise(spec):
     assert account.deletion_requests() == [] and account.truth()["invitees"][0]["email"] == email
 
 
+@pytest.mark.parametrize("status", [400, 404])
+def test_the_refusal_status_is_a_knob(spec, status):
+    """Calendly's reference lists 400, 403 and 404 for the endpoint: the plan's refusal under each, with
+    the same body (the message names the plan). This spec copy gives 400 and 404 other titles and
+    messages, so the answer is marked as the knob's (x-sandbox-knob) and held to ErrorResponse only."""
+    account = make_account(seed=25, events=40, shape=Shape(data_deletion_refusal=status))
+    error = spec["components"]["schemas"]["ErrorResponse"]
+    with CalendlySandbox(account, rate_limit=None) as sb:
+        r = session(account.tokens["admin"]).post(f"{sb.url}/data_compliance/deletion/invitees",
+                                                  json={"emails": ["a@example.org"]})
+        assert (r.status_code, r.headers["x-sandbox-knob"]) == (status, "data_deletion_refusal")
+        assert r.json() == {"title": "Permission Denied", "message": NOT_ENTERPRISE}
+        assert set(error["required"]) <= set(r.json()) and all(isinstance(v, str) for v in r.json().values())
+    assert account.deletion_requests() == []
+    with pytest.raises(ValueError):
+        Shape(data_deletion_refusal=500)
+
+
+def test_a_booking_keeps_its_spelling_and_the_tracking_given(spec):
+    """`add_booking(email=…, tracking=…)`: the address as typed, UTM values as the link carried them
+    (served as the spec describes); a deletion request records the addresses as sent."""
+    account = make_account(seed=27, events=20, shape=Shape(data_deletion_on_plan=True))
+    uri = account.add_booking(email="Ann@Example.com", tracking={"utm_source": "newsletter", "utm_medium": "Bob@x.org"})
+    with CalendlySandbox(account, rate_limit=None) as sb:
+        check, admin = checker(served_at(spec, sb.url)), session(account.tokens["admin"])
+        served = check(admin.get(local(sb, uri)), 200)["resource"]
+        assert served["email"] == "Ann@Example.com"
+        assert served["tracking"]["utm_source"] == "newsletter" and served["tracking"]["utm_medium"] == "Bob@x.org"
+        check(admin.post(f"{sb.url}/data_compliance/deletion/invitees",
+                         json={"emails": ["ann@example.com", "Ann@Example.com"]}), 202)
+    [request] = account.deletion_requests()
+    assert request["emails"] == ["ann@example.com"] and request["sent"] == ["ann@example.com", "Ann@Example.com"]
+
+
 def test_held_deletion_is_carried_out_later(spec):
     """Calendly takes up to 7 days: with ``hold_deletions`` the request is accepted and pending."""
     account = make_account(seed=26, events=40, shape=Shape(data_deletion_on_plan=True))
