@@ -12,6 +12,8 @@ what the erasure removed from the warehouse, by the same rule:
 - a field of any other row that holds it, alone (someone else's UTM source) or inside a longer text
   (their cancellation reason), is set to None.
 An address is found by the rule of pipelines/erasure/address.py (a whole address: not joann@… for ann@…).
+- an erased invitee's event that they cancelled (canceler_type `invitee`) loses `canceled_by`, their
+  name (in a group event it may be the name of whoever cancelled last: it goes too).
 Only what was created before the erasure goes: a person who books again afterwards comes back. An
 entry's `created_at` decides, else its row's.
 
@@ -58,6 +60,7 @@ class ErasedPeople:
     salt: str
     emails: Mapping[str, datetime] = field(default_factory=dict)  # salted hash → when erased (the latest)
     invitees: Mapping[str, datetime] = field(default_factory=dict)  # invitee uuid → when erased
+    events: Mapping[str, datetime] = field(default_factory=dict)  # their invitees' event uuids → when erased
 
     def __bool__(self) -> bool:
         return bool(self.emails or self.invitees)
@@ -87,9 +90,10 @@ class ErasedPeople:
         """A kept row without what mentions an erased address (a map step): a nested-list entry (a child
         table's row: a guest, an answer) that holds it goes; a field of the row that holds it (someone
         else's UTM source, their cancellation reason) is set to None."""
-        if not isinstance(row, dict) or not self.emails:
+        if not isinstance(row, dict):
             return row
-        return self._scrub_dict(row, _created(row.get("created_at"), None))
+        created = _created(row.get("created_at"), None)
+        return self._without_canceler(self._scrub_dict(row, created) if self.emails else row, created)
 
     # ------------------------------------------------------------------ deliveries
     def drops_payload(self, payload: Mapping[str, Any]) -> bool:
@@ -97,6 +101,18 @@ class ErasedPeople:
         return isinstance(payload, dict) and not self.keeps(payload)
 
     # ------------------------------------------------------------------ internals
+    def _without_canceler(self, row: dict, created: Optional[datetime]) -> dict:
+        """An erased invitee's event that they cancelled, without their name as `canceled_by`."""
+        cancellation, uri = row.get("cancellation"), row.get("uri")
+        if not (self.events and isinstance(cancellation, dict) and cancellation.get("canceler_type") == "invitee"
+                and cancellation.get("canceled_by") and isinstance(uri, str) and "/scheduled_events/" in uri
+                and "/invitees/" not in uri):
+            return row
+        when = self.events.get(uuid_from_uri(uri))
+        if when is None or (created is not None and created > when):
+            return row
+        return {**row, "cancellation": {**cancellation, "canceled_by": None}}
+
     def _when(self, email: str) -> Optional[datetime]:
         return self.emails.get(email_hash(self.salt, email))
 

@@ -104,9 +104,14 @@ def erased_people(warehouse: Warehouse) -> Optional[ErasedPeople]:
             return None
         emails = {h: _aware(at) for h, at in con.execute(
             f"select email_hash, max(erased_at) from {SCHEMA}.requests group by email_hash").fetchall()}
-        invitees = {uuid_from_uri(uri): _aware(at) for uri, at in con.execute(
-            f"select invitee_uri, max(erased_at) from {SCHEMA}.invitees group by invitee_uri").fetchall()}
-    people = ErasedPeople(salt=found[0], emails=emails, invitees=invitees)
+        uris = con.execute(f"select invitee_uri, max(erased_at) from {SCHEMA}.invitees group by invitee_uri").fetchall()
+    invitees = {uuid_from_uri(uri): _aware(at) for uri, at in uris}
+    events: dict = {}
+    for uri, at in uris:  # …/scheduled_events/<event uuid>/invitees/<uuid>
+        event = uuid_from_uri(uri.rsplit("/invitees/", 1)[0]) if "/invitees/" in uri else None
+        if event:
+            events[event] = max(events.get(event, _aware(at)), _aware(at))
+    people = ErasedPeople(salt=found[0], emails=emails, invitees=invitees, events=events)
     return people or None
 
 

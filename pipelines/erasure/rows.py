@@ -108,6 +108,17 @@ def invitee_uris(con: Connection, email: str, all_tables: Iterable[Table]) -> li
     return sorted(uris)
 
 
+def spellings(con: Connection, email: str, all_tables: Iterable[Table]) -> list[str]:
+    """How the raw invitees spell the address (`Ann@Example.com`), trimmed: what Calendly's deletion is
+    asked for besides the lower-cased address."""
+    found: set[str] = set()
+    for table in all_tables:
+        if table.schema in RAW_SCHEMAS and table.name == "invitees" and "email" in table.columns:
+            found.update(row[0].strip() for row in con.execute(
+                f"select distinct email from {table.sql} where lower(trim(email)) = %s", [email]).fetchall())
+    return sorted(found - {email})
+
+
 def needles_of(email: str, uris: Iterable[str]) -> list[str]:
     return [email] + sorted({"/invitees/" + uri.rstrip("/").rsplit("/", 1)[-1].lower() for uri in uris})
 
@@ -164,6 +175,25 @@ def _theirs(table: Table, kind: str, email: str, invitee_needles: Sequence[str])
     return f"({' or '.join(conditions) or 'false'})", params
 
 
+def _clear_canceled_by(con: Connection, by_schema: dict[str, list[Table]], email: str, counts: dict[str, int]) -> None:
+    """Their name as who cancelled their event (`scheduled_events.cancellation__canceled_by`, when they
+    cancelled as the invitee: a one-on-one's event carries their cancellation), read off their invitee
+    rows before those go. The name alone is no address, so no search finds it."""
+    for schema in RAW_SCHEMAS:
+        names = {t.name: t for t in by_schema.get(schema, ())}
+        invitees, events = names.get("invitees"), names.get("scheduled_events")
+        if invitees is None or events is None or not {"event", "name", "email"} <= set(invitees.columns) \
+                or not {"uri", "cancellation__canceled_by", "cancellation__canceler_type"} <= set(events.columns):
+            continue
+        for event, name in con.execute(f"select distinct event, name from {invitees.sql} "
+                                       "where lower(trim(email)) = %s and name is not null", [email]).fetchall():
+            cleared = _count(con, f"update {events.sql} set cancellation__canceled_by = null where uri = %s "
+                                  "and cancellation__canceler_type = 'invitee' and cancellation__canceled_by = %s",
+                             [event, name])
+            if cleared:
+                counts[events.key + CLEARED] = counts.get(events.key + CLEARED, 0) + cleared
+
+
 def _submissions_answered_by(con: Connection, schema_tables: Sequence[Table], email: str) -> list[str]:
     """The routing form submissions one of whose answers is the address: the person's own submissions."""
     names = {t.name: t for t in schema_tables}
@@ -185,12 +215,14 @@ def erase(con: Connection, all_tables: Sequence[Table], needles: Sequence[str]) 
     - a dlt child row that mentions the address (a guest entry, an answer) goes alone, with its own
       descendants;
     - any other row that holds it (someone else's cancellation reason, a sync error message, a UTM
-      value) keeps its place: those columns are set to null."""
+      value) keeps its place: those columns are set to null; so does their name as who cancelled
+      their event (`canceled_by`)."""
     email, invitee_needles = needles[0], list(needles[1:])
     counts: dict[str, int] = {}
     by_schema: dict[str, list[Table]] = {}
     for table in all_tables:
         by_schema.setdefault(table.schema, []).append(table)
+    _clear_canceled_by(con, by_schema, email, counts)
     for schema in RAW_SCHEMAS:
         submissions = next((t for t in by_schema.get(schema, ()) if t.name == "routing_form_submissions"), None)
         ids = _submissions_answered_by(con, by_schema.get(schema, ()), email) if submissions else []

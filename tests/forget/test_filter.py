@@ -118,3 +118,15 @@ def test_only_the_whole_address_is_theirs_and_only_in_an_identity_field():
     assert scrubbed["tracking"] == {"utm_source": None, "utm_medium": "email"}
     assert scrubbed["cancellation"]["reason"] is None and scrubbed["email"] == "bob@example.org"
     assert not PEOPLE.keeps({**bob, "invitee": {"email": "ADA@example.org"}})  # a nested identity field is one
+
+
+def test_their_name_as_who_cancelled_their_event_goes():
+    people = ErasedPeople(SALT, PEOPLE.emails, PEOPLE.invitees, {"ev1": ERASED_AT})
+    event = {"uri": f"{API}/scheduled_events/ev1", "created_at": BEFORE, "status": "canceled",
+             "cancellation": {"canceled_by": "Ada Lovelace", "canceler_type": "invitee", "reason": "ill"}}
+    assert people.keeps(event)
+    assert people.scrub(event)["cancellation"] == {"canceled_by": None, "canceler_type": "invitee", "reason": "ill"}
+    by_host = {**event, "cancellation": {**event["cancellation"], "canceler_type": "host", "canceled_by": "Hal"}}
+    other = {**event, "uri": f"{API}/scheduled_events/ev2"}
+    later = {**event, "created_at": AFTER}
+    assert people.scrub(by_host) is by_host and people.scrub(other) is other and people.scrub(later) is later

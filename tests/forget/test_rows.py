@@ -13,7 +13,10 @@ INV = "https://api.calendly.com/scheduled_events/e1/invitees/inv-ada"
 DDL = [
     "create schema calendly_raw",
     "create schema brevo_sync",
-    "create table calendly_raw.invitees (_dlt_id varchar not null, uri varchar, email varchar, reason varchar)",
+    "create table calendly_raw.invitees (_dlt_id varchar not null, uri varchar, email varchar, reason varchar, "
+    "event varchar, name varchar)",
+    "create table calendly_raw.scheduled_events (_dlt_id varchar not null, uri varchar, "
+    "cancellation__canceler_type varchar, cancellation__canceled_by varchar)",
     "create table calendly_raw.invitees__questions_and_answers (_dlt_id varchar not null, "
     "_dlt_parent_id varchar not null, _dlt_root_id varchar not null, answer varchar)",
     "create table calendly_raw.invitees__questions_and_answers__x (_dlt_id varchar not null, "
@@ -25,9 +28,11 @@ DDL = [
     "create table brevo_sync.rebook_links (email varchar, invitee_uri varchar, url varchar)",
 ]
 ROWS = [
-    "insert into calendly_raw.invitees values ('i1', %s, ' Ada@Example.org', null), "
+    "insert into calendly_raw.invitees values ('i1', %s, ' Ada@Example.org', null, 'e1', 'Ada L'), "
     "('i2', 'https://api.calendly.com/scheduled_events/e1/invitees/inv-bob', 'bob@example.org', "
-    "'Ada (ada@example.org) takes my place')",
+    "'Ada (ada@example.org) takes my place', 'e2', 'Bob')",
+    "insert into calendly_raw.scheduled_events values ('e1', 'e1', 'invitee', 'Ada L'), ('e2', 'e2', 'invitee', 'Bob'), "
+    "('e3', 'e3', 'invitee', 'Ada L')",
     "insert into calendly_raw.invitees__questions_and_answers values ('q1', 'i1', 'i1', 'Ada Lovelace'), "
     "('q2', 'i2', 'i2', 'referred by ADA@example.org'), ('q3', 'i2', 'i2', 'Acme')",
     "insert into calendly_raw.invitees__questions_and_answers__x values ('x1', 'q1', 'i1', 'deep'), "
@@ -68,6 +73,9 @@ def test_what_goes_and_what_stays(any_warehouse):
     assert left["brevo_sync.sync_log"] == [("bob@example.org", "None", "2")]
     assert left["brevo_sync.rebook_links"] == []  # by the invitee's uri
     assert counts["calendly_raw.invitees"] == 1 and counts["calendly_raw.invitees (cleared)"] == 1
+    # her name as who cancelled her own event goes; another event's canceller keeps theirs
+    assert left["calendly_raw.scheduled_events"] == [("e1", "e1", "invitee", "None"), ("e2", "e2", "invitee", "Bob"),
+                                                    ("e3", "e3", "invitee", "Ada L")]
 
 
 ANN = "ann@example.com"
@@ -86,7 +94,7 @@ def test_only_the_whole_address_and_only_identity_fields_make_a_row_theirs(any_w
         con.execute("create schema calendly_raw")
         con.execute("create schema brevo_sync")
         con.execute("create table calendly_raw.invitees (_dlt_id varchar not null, uri varchar, email varchar, "
-                    "reason varchar, tracking__utm_source varchar)")
+                    "reason varchar, tracking__utm_source varchar)")  # no event, name: canceled_by left alone
         con.execute("create table brevo_sync.rebook_links (invitee_uri varchar primary key, email varchar not null)")
         con.executemany("insert into calendly_raw.invitees values (%s, %s, %s, %s, null)", others)
         con.execute("insert into calendly_raw.invitees values ('a1', %s, 'Ann@Example.com', null, null), "
