@@ -7,6 +7,11 @@ duplicate key – each is a ConfigError of one line, `FILE:LINE:COLUMN: KEY.PATH
 on the key or value at fault (the positions come from PyYAML's node tree). YAML syntax errors read
 the same way.
 
+Attribute names (`field_mapping`'s keys, `rebooking_links.attribute`) are upper-cased here, once, as
+the file is loaded: Brevo's spec says they "should be passed in capital letter", and everything after
+(dbt's columns, the attributes and contact_properties sent, their creation) uses the loaded names.
+Names that differ only in case are refused before that, where they are written.
+
 An empty file, or one of comments only, is an error, and so is a file without `field_mapping`: the
 sync would otherwise send every contact with no attributes, silently (and resend them all once the
 file is fixed). Writing `field_mapping: {}` sends none on purpose, and is allowed.
@@ -274,15 +279,18 @@ def load_mapping(path: Path | None = None) -> Mapping:
         spec = MappingFile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_schema_error(path, root, exc)) from None
+    links = spec.rebooking_links.model_dump() if spec.rebooking_links else {}
+    if "attribute" in links:
+        links["attribute"] = links["attribute"].upper()
     return Mapping(
-        field_mapping={name: value if isinstance(value, str) else {"questions": list(value.questions)}
+        field_mapping={name.upper(): value if isinstance(value, str) else {"questions": list(value.questions)}
                        for name, value in spec.field_mapping.items()},
         all_invitees_list=spec.all_invitees_list,
         event_mapping={name: {"list_id": entry.list_id} if entry.list_id is not None else {"list_name": entry.list_name}
                        for name, entry in (spec.event_mapping or {}).items()},
         source=path,
         booking_events=BookingEvents(**spec.booking_events.model_dump()) if spec.booking_events else BookingEvents(),
-        rebooking_links=RebookingLinks(**spec.rebooking_links.model_dump()) if spec.rebooking_links else RebookingLinks())
+        rebooking_links=RebookingLinks(**links))
 
 
 def _parse(text: str) -> tuple[yaml.Node | None, Any]:
