@@ -102,6 +102,7 @@ def run_forget(settings: Settings, emails: Iterable[str], calendly: bool = False
     progress.say(f"forget: removing {len(wanted)} {'person' if len(wanted) == 1 else 'people'}'s rows from "
                  f"{settings.warehouse.name}")
     needles: dict[str, list[str]] = {}
+    spelled: dict[str, list[str]] = {}  # the addresses as Calendly stored them, for its deletion
     erased_at = datetime.now(timezone.utc)
     with connect(settings.warehouse) as con:
         audit.ensure_tables(con)
@@ -110,6 +111,7 @@ def run_forget(settings: Settings, emails: Iterable[str], calendly: bool = False
             tables = rows.tables(con)
             for person in summary.people:
                 uris = rows.invitee_uris(con, person.email, tables)
+                spelled[person.email] = rows.spellings(con, person.email, tables)
                 needles[person.email] = rows.needles_of(person.email, uris)
                 person.rows = rows.erase(con, tables, needles[person.email])
                 person.invitees = len(uris)
@@ -166,7 +168,7 @@ def run_forget(settings: Settings, emails: Iterable[str], calendly: bool = False
         def calendly_deletion() -> None:
             from .erasure.calendly import request_deletion
 
-            outcome = request_deletion(settings, wanted)
+            outcome = request_deletion(settings, [s for email in wanted for s in (email, *spelled[email])])
             for person in summary.people:
                 person.calendly = outcome.line
             if not outcome.accepted:
