@@ -29,12 +29,6 @@ def _brevo_error(response: requests.Response) -> bool:
         return False
 
 
-def _refused(response: requests.Response) -> str:
-    if _brevo_error(response):
-        return refusal("DELETE /contacts", requests.HTTPError(response=response)).split("failed: ", 1)[-1]
-    return f"{response.status_code} {response.text[:200]}".splitlines()[0]  # not Brevo's shape
-
-
 def _account_problem(client: BrevoClient, url: str, secrets: list[str]) -> str | None:
     """Why the key or the URL cannot be used (one line), or None."""
     try:
@@ -72,5 +66,6 @@ def delete_contacts(settings: Settings, emails: list[str]) -> dict[str, str]:
             outcomes[email] = (f"failed: {url} answered 404 without Brevo's error body: check BREVO_API_URL "
                                f"(Brevo's is {DEFAULT_API_URL})")
         else:
-            outcomes[email] = "failed: " + _refused(response)
+            outcomes[email] = "failed: " + refusal("DELETE /contacts", requests.HTTPError(response=response)
+                                                   ).split("failed: ", 1)[-1]
     return outcomes

@@ -66,7 +66,7 @@ class Table:
 
     def matching(self, needles: Sequence[str], kind: str) -> tuple[str, list[str]]:
         """A condition true for the rows holding any of `needles`, and its parameter: one regular
-        expression of the needles (literal) over the row's text. One `position()` per needle built the
+        expression of the needles (address.py's rule) over the row's text. One `position()` per needle built the
         text once per needle: 0.66 s against 0.07 s for 10 needles over 5,587 invitees (3,000 events)."""
         return _regex(kind, self.haystack()), [pattern(needles)]
 
@@ -254,8 +254,8 @@ def erase(con: Connection, all_tables: Sequence[Table], needles: Sequence[str]) 
 
 
 def _clear_mentions(con: Connection, table: Table, email: str, counts: dict[str, int]) -> None:
-    """Set to null the columns of `table` that mention the address inside a longer text (a row whose
-    NOT NULL column does goes instead)."""
+    """Set to null the columns of `table` that hold the address, alone (a column that says nothing of
+    whose the row is) or inside a longer text; a row whose NOT NULL column holds it goes instead."""
     address = pattern([email])
     if not con.execute(f"select count(*) from {table.sql} where " + _regex(con.kind, table.haystack()),
                        [address]).fetchone()[0]:
