@@ -561,7 +561,8 @@ class BrevoAccount:
             if self._refused_contact_property is not None:
                 name, value = self._refused_contact_property
                 if name in properties and (value is ANY or properties[name] == value):
-                    raise Rejected("invalid_parameter", f"contact_properties.{name} is refused: {properties[name]!r} "
+                    # Named, not quoted: a value (a phone number) has no place in a refusal others log.
+                    raise Rejected("invalid_parameter", f"contact_properties.{name} is refused "
                                                         "(sandbox knob refuse_event_contact_property)")
             c = self._new_contact(email) if created else self._contacts[email]
             dropped = self._set_given(email, c, event.get("contact_properties") or {})
