@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from ..warehouse import Connection
-from .address import is_identity, pattern
+from .address import is_identity, pattern, prefilter
 from .audit import SCHEMA as ERASURE_SCHEMA
 
 RAW_SCHEMAS = ("calendly_raw", "calendly_raw_staging")  # dlt's dataset and its merge scratch space
@@ -68,7 +68,7 @@ class Table:
         """A condition true for the rows holding any of `needles`, and its parameter: one regular
         expression of the needles (address.py's rule) over the row's text. One `position()` per needle built the
         text once per needle: 0.66 s against 0.07 s for 10 needles over 5,587 invitees (3,000 events)."""
-        return _regex(kind, self.haystack()), [pattern(needles)]
+        return _holds(kind, self.haystack(), needles)
 
 
 def _is_text(data_type: str) -> bool:
@@ -163,6 +163,12 @@ def _regex(kind: str, text: str) -> str:
     return f"regexp_matches({text}, %s)" if kind == "duckdb" else f"{text} ~ %s"
 
 
+def _holds(kind: str, text: str, needles: Sequence[str]) -> tuple[str, list[str]]:
+    """A condition true when `text` holds one of `needles` by address.py's rule, and its parameters: the
+    needles as plain text first, which keeps PostgreSQL's regex engine at its speed (bench in prefilter)."""
+    return f"({_regex(kind, text)} and {_regex(kind, text)})", [prefilter(needles), pattern(needles)]
+
+
 def _theirs(table: Table, kind: str, email: str, invitee_needles: Sequence[str]) -> tuple[str, list]:
     """A row that is the person's own: an identity column (`email`, `…_email`) that is their address,
     or a column naming their invitee. Another column that is the address (someone else's
@@ -170,8 +176,8 @@ def _theirs(table: Table, kind: str, email: str, invitee_needles: Sequence[str])
     equal = [f"lower(trim(cast({_quote(c)} as varchar))) = %s" for c in table.text_columns if is_identity(c)]
     conditions, params = equal, [email] * len(equal)
     if invitee_needles:
-        conditions = [*conditions, _regex(kind, table.haystack())]
-        params.append(pattern(invitee_needles))
+        condition, more = _holds(kind, table.haystack(), invitee_needles)
+        conditions, params = [*conditions, condition], params + more
     return f"({' or '.join(conditions) or 'false'})", params
 
 
@@ -256,26 +262,24 @@ def erase(con: Connection, all_tables: Sequence[Table], needles: Sequence[str]) 
 def _clear_mentions(con: Connection, table: Table, email: str, counts: dict[str, int]) -> None:
     """Set to null the columns of `table` that hold the address, alone (a column that says nothing of
     whose the row is) or inside a longer text; a row whose NOT NULL column holds it goes instead."""
-    address = pattern([email])
-    if not con.execute(f"select count(*) from {table.sql} where " + _regex(con.kind, table.haystack()),
-                       [address]).fetchone()[0]:
+    condition, params = _holds(con.kind, table.haystack(), [email])
+    if not con.execute(f"select count(*) from {table.sql} where {condition}", params).fetchone()[0]:
         return
+    column_holds = {c: _holds(con.kind, f"lower(cast({_quote(c)} as varchar))", [email])[0]
+                    for c in table.text_columns}
     for column in sorted(table.required & set(table.text_columns)):
-        removed = _count(con, f"delete from {table.sql} where "
-                         + _regex(con.kind, f"lower(cast({_quote(column)} as varchar))"), [address])
+        removed = _count(con, f"delete from {table.sql} where {column_holds[column]}", params)
         if removed:
             counts[table.key] = counts.get(table.key, 0) + removed
     hits = [c for c in table.text_columns if c not in table.required
-            if con.execute(f"select count(*) from {table.sql} where "
-                           + _regex(con.kind, f"lower(cast({_quote(c)} as varchar))"), [address]).fetchone()[0]]
+            if con.execute(f"select count(*) from {table.sql} where {column_holds[c]}", params).fetchone()[0]]
     if not hits:
         return
     # one statement: a row counts once however many of its columns are cleared
-    tests = {c: _regex(con.kind, f"lower(cast({_quote(c)} as varchar))") for c in hits}
     cleared = _count(con, f"update {table.sql} set "
-                     + ", ".join(f"{_quote(c)} = case when {test} then null else {_quote(c)} end"
-                                 for c, test in tests.items())
-                     + " where " + " or ".join(tests.values()), [address] * (2 * len(hits)))
+                     + ", ".join(f"{_quote(c)} = case when {column_holds[c]} then null else {_quote(c)} end"
+                                 for c in hits)
+                     + " where " + " or ".join(column_holds[c] for c in hits), params * (2 * len(hits)))
     if cleared:
         key = table.key + CLEARED
         counts[key] = counts.get(key, 0) + cleared
