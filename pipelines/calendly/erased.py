@@ -10,10 +10,10 @@ what the erasure removed from the warehouse, by the same rule:
 - an entry of a nested list (a child table's row: an event's guest, an answer) that holds an erased
   address is removed alone;
 - a field of any other row that holds it, alone (someone else's UTM source) or inside a longer text
-  (their cancellation reason), is set to None.
-An address is found by the rule of pipelines/erasure/address.py (a whole address: not joann@… for ann@…).
+  (their cancellation reason), is set to None;
 - an erased invitee's event that they cancelled (canceler_type `invitee`) loses `canceled_by`, their
   name (in a group event it may be the name of whoever cancelled last: it goes too).
+An address is found by the rule of pipelines/erasure/address.py (a whole address: not joann@… for ann@…).
 Only what was created before the erasure goes: a person who books again afterwards comes back. An
 entry's `created_at` decides, else its row's.
 
