@@ -16,6 +16,9 @@ the single-use scheduling link minted for it, or why there is none (refused by C
 tried again next run): written one link at a time, right after Calendly's answer
 (pipelines/brevo/rebook_links.py). Its person columns are `email` and `invitee_uri`, as in the other
 tables, so an erasure finds them.
+
+`runs` has one row per sync that changed anything (not dry runs): written when it starts and completed
+when it ends, so a row whose `finished_at` is NULL is a sync that died; its counts are the summary line's.
 """
 
 from __future__ import annotations
@@ -87,6 +90,9 @@ create table if not exists {SCHEMA}.runs (
     imports integer,
     requests integer
 );
+alter table {SCHEMA}.runs add column if not exists events_sent integer;
+alter table {SCHEMA}.runs add column if not exists events_failed integer;
+alter table {SCHEMA}.runs add column if not exists links_minted integer;
 """
 
 
@@ -138,6 +144,19 @@ def record_event(con: Connection, run_id: str, transition_key: str, invitee_uri:
                 last_run_id = excluded.last_run_id, last_error = excluded.last_error""",
         [transition_key, invitee_uri, transition, occurred_at, outcome, now if outcome == "sent" else None,
          run_id, reason])
+
+
+def start_run(con: Connection, run_id: str) -> None:
+    con.execute(f"insert into {SCHEMA}.runs (run_id, started_at) values (%s, %s)",
+                [run_id, datetime.now(timezone.utc)])
+
+
+def finish_run(con: Connection, run_id: str, counts: dict[str, int]) -> None:
+    """The run's counts, by `runs` column (sent, synced, failed, invalid, skipped, imports, requests,
+    events_sent, events_failed, links_minted)."""
+    names = sorted(counts)
+    con.execute(f"update {SCHEMA}.runs set finished_at = %s, {', '.join(f'{n} = %s' for n in names)} "
+                "where run_id = %s", [datetime.now(timezone.utc), *(counts[n] for n in names), run_id])
 
 
 def stored_events_since(con: Connection) -> datetime | None:

@@ -48,7 +48,7 @@ from .settings import (
     POLL_TIMEOUT_SECONDS,
 )
 from ..warehouse import connect
-from .state import SCHEMA, Outcome, ensure_tables, load_state, record
+from .state import SCHEMA, Outcome, ensure_tables, finish_run, load_state, record, start_run
 
 
 class ImportFailed(Exception):
@@ -148,6 +148,7 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
             summary.requests = client.requests_sent
         else:
             ensure_tables(con)
+            start_run(con, summary.run_id)
         links_on = mapping.rebooking_links.enabled
         brevo: list[BrevoClient] = []  # the contacts' client, made early when links are minted
         if links_on and not dry_run:
@@ -205,6 +206,11 @@ def run_sync(settings: Settings, progress: Progress | None = None, dry_run: bool
             # would mix two windows' headers.
             summary.events = send_events(con, _client(settings), mapping, summary.run_id, attributes, progress)
             summary.requests += summary.events.requests
+        finish_run(con, summary.run_id, {
+            "sent": summary.creates + summary.updates, "synced": summary.synced, "failed": summary.failed,
+            "invalid": summary.invalid, "skipped": summary.skipped, "imports": summary.imports,
+            "requests": summary.requests, "events_sent": summary.events.sent,
+            "events_failed": summary.events.failed, "links_minted": summary.links.minted})
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -103,6 +103,8 @@ def test_a_cancellation_reaches_brevo_through_webhook_and_sensor_run(deployment)
     [sync] = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "brevo/contacts"]
     minted = sync.materialization.metadata["rebooking_links_minted"].value
     assert minted == stats["by_route"]["scheduling_links"]  # shown in the UI, as Calendly counted them
+    assert sync.materialization.metadata["rebooking_links_refused"].value == 0
+    assert sync.materialization.metadata["events_without_contact_properties"].value == 0
     assert brevo_differences(d.warehouse, d.brevo_account) == []
     # The small run: the webhook tables, the models between them and Brevo, and the sync – nothing else.
     materialized = _materialized(result)

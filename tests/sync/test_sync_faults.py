@@ -75,6 +75,11 @@ def test_killed_sync_then_rerun_is_exact_and_state_agrees(tmp_path):
         with duckdb.connect(str(stack.settings.warehouse_path), read_only=True) as con:
             synced = {r[0] for r in con.execute(
                 "select email from brevo_sync.contact_state where outcome = 'synced'").fetchall()}
+            runs = con.execute("select run_id, finished_at is not null, synced, requests from brevo_sync.runs "
+                               "order by started_at").fetchall()
         assert synced == set(stack.brevo_account.contacts())
+        # The runs: the killed one never finished; the rerun did, with its summary's counts.
+        assert [(finished, n) for _, finished, n, _ in runs] == [(False, None), (True, summary.synced)]
+        assert runs[1][0] == summary.run_id and runs[1][3] == summary.requests
     finally:
         stack.stop()

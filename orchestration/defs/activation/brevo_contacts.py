@@ -59,7 +59,9 @@ def brevo_contacts(context: dg.AssetExecutionContext, calendly_elt: CalendlyEltC
         "events_sent": summary.events.sent,
         "events_failed": summary.events.failed,
         "events_left": summary.events.left,
+        "events_without_contact_properties": summary.events.without_properties,
         "rebooking_links_minted": summary.links.minted,
+        "rebooking_links_refused": summary.links.refused,
         "rebooking_links_left": summary.links.left,
         "sync_run_id": summary.run_id,
     })
