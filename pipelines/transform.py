@@ -166,13 +166,14 @@ def start_build(settings: Settings, *, as_of: Optional[str] = None, select: Opti
 
 
 def run_transform(settings: Settings, progress: Progress | None = None, as_of: Optional[str] = None,
-                  select: Optional[str] = None) -> TransformSummary:
-    """`calendly-elt transform`: build every model and run every test, with a progress line."""
+                  select: Optional[str] = None, unit_tests: bool = True) -> TransformSummary:
+    """`calendly-elt transform`: build every model and run every test, with a progress line.
+    `unit_tests=False`: without dbt's unit tests (see `start_build`)."""
     progress = progress or Progress("transform", stream=None)
     # dagster-dbt echoes every dbt log line on stdout and logs its commands; the CLI shows its own
     # progress instead, and dbt's full log stays in dbt.log in the target folder.
     with contextlib.redirect_stdout(io.StringIO()), _quiet(logging.getLogger("dagster.builtin")):
-        build = start_build(settings, as_of=as_of, select=select)
+        build = start_build(settings, as_of=as_of, select=select, unit_tests=unit_tests)
         for event in build.invocation.stream_raw_events():
             name = event.raw_event["info"]["name"]
             node = event.raw_event.get("data", {}).get("node_info") or {}

@@ -42,7 +42,7 @@ def _subscribe(stack: Stack, url: str) -> None:
 
 def _full_run(stack: Stack) -> None:
     run_extract(stack.settings)
-    run_transform(stack.settings, as_of=NOW.isoformat())
+    run_transform(stack.settings, as_of=NOW.isoformat(), unit_tests=False)
     run_sync(stack.settings)
     publish(stack.settings)
 

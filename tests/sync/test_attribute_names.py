@@ -41,7 +41,7 @@ def test_lower_case_names_reach_brevo_in_capitals(tmp_path, any_warehouse):
     try:
         settings = stack.with_(mapping_path=_lower_case_mapping(tmp_path))
         run_extract(settings)
-        run_transform(settings, as_of=NOW.isoformat())
+        run_transform(settings, as_of=NOW.isoformat(), unit_tests=False)
         first = run_sync(settings)
         assert first.failed == 0
         # As the shipped (upper-case) mapping would have them: every value kept, none dropped as unknown.
@@ -52,7 +52,7 @@ def test_lower_case_names_reach_brevo_in_capitals(tmp_path, any_warehouse):
         changes = stack.calendly_account.apply_random_changes(seed=29, cancels=2, reschedules=1, no_shows=1,
                                                               new_bookings=2)
         run_extract(settings)
-        run_transform(settings, as_of=NOW.isoformat())
+        run_transform(settings, as_of=NOW.isoformat(), unit_tests=False)
         run_sync(settings)
         assert in_brevo(stack.brevo_account) == expected_events(changes)
         for event in stack.brevo_account.events():

@@ -204,7 +204,7 @@ def test_a_refused_event_is_recorded_and_sent_next_run_without_blocking_others(s
 def test_completed_is_off_by_default_and_events_since_replays_from_a_date(stack, tmp_path):
     stack.refresh()
     later = (NOW + timedelta(days=3)).isoformat()
-    run_transform(stack.settings, as_of=later)  # meetings of the next three days have ended
+    run_transform(stack.settings, as_of=later, unit_tests=False)  # meetings of the next three days have ended
     since = NOW - timedelta(days=10)
     with connect(stack.settings.warehouse, read_only=True) as con:
         history = dict(con.execute(

@@ -38,7 +38,7 @@ def test_the_payload_hash_is_the_one_earlier_versions_stored(tmp_path, any_wareh
             for email, name in zip(emails, ODD_NAMES):
                 con.execute("update calendly_raw.invitees set first_name = %s, last_name = %s"
                             " where lower(trim(email)) = %s", [name, name[::-1], email])
-        run_transform(stack.settings, as_of=NOW.isoformat())
+        run_transform(stack.settings, as_of=NOW.isoformat(), unit_tests=False)
 
         want = expected_brevo(stack.settings.warehouse)  # from marts.contacts and marts.bookings, not the model
         with connect(stack.settings.warehouse, read_only=True) as con:
@@ -71,7 +71,7 @@ def test_the_mapping_yaml_names_the_attributes_and_lists(stack, tmp_path):
         "event_mapping": {by_id: {"list_id": list_id}, by_name: {"list_name": "Warm leads"}},
     }))
     settings = stack.with_(mapping_path=mapping)
-    run_transform(settings, as_of=NOW.isoformat())
+    run_transform(settings, as_of=NOW.isoformat(), unit_tests=False)
     summary = run_sync(settings)
     assert summary.failed == 0
 
@@ -105,7 +105,7 @@ def test_a_mapping_that_asks_no_question_for_a_field_leaves_that_field_empty(sta
     assert any("COMPANY" in p["attributes"] for p in default.values())
     for mapping, kept in ((only_company, {"FIRSTNAME", "COMPANY"}), (no_questions, {"FIRSTNAME"})):
         settings = stack.with_(mapping_path=mapping)
-        run_transform(settings, as_of=NOW.isoformat())
+        run_transform(settings, as_of=NOW.isoformat(), unit_tests=False)
         with connect(settings.warehouse, read_only=True) as con:
             columns = {row[0] for row in con.execute(
                 "select column_name from information_schema.columns"

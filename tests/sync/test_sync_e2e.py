@@ -61,7 +61,7 @@ def test_every_outcome_is_logged_with_its_reason(any_stack):
     with connect(stack.settings.warehouse) as con:  # an address Brevo would refuse, as Calendly gave it
         email = con.execute("select min(lower(trim(email))) from calendly_raw.invitees").fetchone()[0]
         con.execute("update calendly_raw.invitees set email = 'not-an-email' where lower(trim(email)) = %s", [email])
-    run_transform(stack.settings, as_of=NOW.isoformat())
+    run_transform(stack.settings, as_of=NOW.isoformat(), unit_tests=False)
     summary = run_sync(stack.settings)
     assert summary.invalid == 1
     assert "not-an-email" not in stack.brevo_account.contacts()
