@@ -30,7 +30,8 @@ demo: $(STAMP)
 # (tests/with_postgres.sh installs Debian's postgresql if it is missing).
 test: $(STAMP) $(MANIFEST)
 	# Two workers, one test file each at a time (module fixtures such as a built warehouse stay shared).
-	tests/with_postgres.sh $(BIN)/python -m pytest -q -n 2 --dist loadfile
+	# The 25 slowest at the end: the suite must stay under 15 minutes on 2 cores.
+	tests/with_postgres.sh $(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25
 
 bench: $(STAMP)
 	$(BIN)/python bench/extract_bench.py
