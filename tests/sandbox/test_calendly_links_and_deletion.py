@@ -227,6 +227,18 @@ def test_a_booking_keeps_its_spelling_and_the_tracking_given(spec):
     assert request["emails"] == ["ann@example.com"] and request["sent"] == ["ann@example.com", "Ann@Example.com"]
 
 
+def test_a_booking_names_the_guests_given(spec):
+    """`add_booking(guests=…)`: the event lists them in `event_guests`, served as the spec describes."""
+    account = make_account(seed=28, events=20)
+    uri = account.add_booking(email="host.of.guests@example.org", guests=["guest.one@example.org"])
+    with CalendlySandbox(account, rate_limit=None) as sb:
+        check, admin = checker(served_at(spec, sb.url)), session(account.tokens["admin"])
+        invitee = check(admin.get(local(sb, uri)), 200)["resource"]
+        event = check(admin.get(local(sb, invitee["event"])), 200)["resource"]
+    assert [g["email"] for g in event["event_guests"]][-1] == "guest.one@example.org"
+    assert event["event_guests"][-1]["created_at"] == invitee["created_at"]
+
+
 def test_held_deletion_is_carried_out_later(spec):
     """Calendly takes up to 7 days: with ``hold_deletions`` the request is accepted and pending."""
     account = make_account(seed=26, events=40, shape=Shape(data_deletion_on_plan=True))
