@@ -14,6 +14,7 @@ import pytest
 from pipelines.brevo.settings import RATE_LIMIT_HEADERS
 from pipelines.brevo.sync import run_sync
 from pipelines.pacing import RateLimitPacer
+from tests.extract.test_pacing import FakeTime
 
 from .conftest import Stack
 from .test_booking_events import expected_events, in_brevo
@@ -54,17 +55,6 @@ def test_per_second_429s_cost_seconds_and_are_all_counted(tmp_path):
             assert summary.events.seconds < 30, case
     finally:
         stack.stop()
-
-
-class FakeTime:
-    def __init__(self):
-        self.now = 1000.0
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 def _brevo(limit, remaining, reset, **more):
