@@ -79,10 +79,12 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.wfile = io.BytesIO()  # handle_one_request still flushes it
         self.connection.close()
 
-    def send_json(self, status: int, payload: bytes, headers: dict) -> None:
+    def send_json(self, status: int, payload: bytes, headers: dict,
+                  content_type: str = "application/json; charset=utf-8") -> None:
+        """`content_type`: another for a knob's text answer."""
         self.send_response(status)
         if payload:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         for k, v in headers.items():
             self.send_header(k, v)

@@ -721,17 +721,4 @@ class BrevoSandbox(Sandbox):
             payload = self._error_bodies[route].encode()
             headers[KNOB_HEADER] = "error_bodies"
         self._record(h.command, path, route, query, status, body)
-        _send(h, status, payload, content_type, headers)
-
-
-def _send(h: JsonHandler, status: int, payload: bytes, content_type: str, headers: dict) -> None:
-    """JsonHandler.send_json with a content type of our choosing (a knob's text answer)."""
-    h.send_response(status)
-    if payload:
-        h.send_header("Content-Type", content_type)
-    h.send_header("Content-Length", str(len(payload)))
-    for k, v in headers.items():
-        h.send_header(k, v)
-    h.end_headers()
-    if h.command != "HEAD" and payload:
-        h.wfile.write(payload)
+        h.send_json(status, payload, headers, content_type)
